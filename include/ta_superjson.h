@@ -1,0 +1,39 @@
+/*
+ * ta_superjson.h - the superjson envelope {json, meta:{values, v?}}.
+ *
+ * Outputs mark Date values with ta_sj_date(); the renderer turns them into ISO
+ * strings and, for superjson, into meta.values entries ["Date"] at their
+ * dotted paths ("0.createdAt", "user.0.updatedAt"; dots in keys escaped "\.").
+ */
+#ifndef TA_SUPERJSON_H
+#define TA_SUPERJSON_H
+
+#include "ta_error.h"
+
+/* A new reference to a Date marker holding an ISO-8601 string
+ * ("2024-05-06T07:08:09.000Z"). */
+json_t *ta_sj_date(const char *iso8601);
+/* The ISO string if j is a Date marker, else NULL. */
+const char *ta_sj_date_value(const json_t *j);
+
+/* Unwraps a superjson input envelope. *value gets a new reference, or NULL
+ * when the input is absent (root meta ["undefined"], or envelope NULL).
+ * Keys annotated ["undefined"] are removed; meta with or without "v" or no
+ * meta at all are accepted. Returns BAD_REQUEST if env is not an envelope. */
+ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value);
+
+/* Plain JSON form of an output: Date markers replaced by their strings.
+ * Returns a new reference (NULL in, NULL out). */
+json_t *ta_sj_plain(json_t *value);
+
+/* superjson envelope of an output: {"json": plain, "meta": {"values":..., "v":1}}
+ * with meta only when needed. A NULL value (undefined) gives
+ * {"json":null,"meta":{"values":["undefined"],"v":1}}. New reference.
+ * prefix, when not NULL, is prepended to every meta path (used for JSONL lines,
+ * e.g. "0.0.0.result.data"). */
+json_t *ta_sj_encode(json_t *value);
+/* Collects the Date paths of value into values (object path -> ["Date"])
+ * with a path prefix ("" for none); returns the plain copy (new reference). */
+json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values);
+
+#endif
