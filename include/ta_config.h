@@ -1,0 +1,115 @@
+/*
+ * ta_config.h - per-server and per-directory configuration, and the directive
+ * table. Every field has an explicit "unset" value so merges can tell an
+ * inherited value from one set to its default; defaults are applied by the
+ * ta_conf_* getters below, in one place.
+ */
+#ifndef TA_CONFIG_H
+#define TA_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "ta_jwt.h"
+#include "ta_trpc.h"
+
+#define TA_UNSET (-1)
+
+typedef enum {
+    TA_RL_LOGIN_ACCOUNT = 0,
+    TA_RL_LOGIN_IP,
+    TA_RL_REGISTER_IP,
+    TA_RL_REFRESH_SESSION,
+    TA_RL__COUNT
+} ta_rate_scope_t;
+
+typedef struct {
+    int count;                       /* TA_UNSET when not configured */
+    apr_interval_time_t window;
+} ta_rate_limit_t;
+
+typedef struct ta_redis_pool ta_redis_pool_t;
+
+typedef struct {
+    /* Redis */
+    const char *redis_url;
+    const char *redis_host;          /* TCP host, or NULL with redis_socket */
+    int redis_port;
+    const char *redis_socket;        /* unix socket path */
+    const char *redis_password;
+    int redis_db;
+    apr_interval_time_t redis_timeout;   /* TA_UNSET */
+    const char *key_prefix;
+    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
+
+    /* Tokens */
+    ta_keyset_t *access_keys;
+    ta_keyset_t *refresh_keys;
+    apr_interval_time_t access_ttl;  /* TA_UNSET */
+    apr_interval_time_t refresh_ttl;
+    const char *issuer;
+    const char *audience;
+    int refresh_rotation;            /* TA_UNSET / 0 / 1 */
+    apr_interval_time_t refresh_grace;
+    int refresh_returns_access;
+
+    /* Cookies */
+    const char *cookie_access;
+    const char *cookie_refresh;
+    const char *cookie_loggedin;
+    int cookie_secure;
+    const char *cookie_samesite;
+    const char *cookie_domain;
+
+    /* Passwords, limits, audit */
+    int bcrypt_cost;
+    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
+    ta_rate_limit_t rate[TA_RL__COUNT];
+    int audit_log;
+} ta_server_conf_t;
+
+typedef enum { TA_UNAUTH_401 = 0, TA_UNAUTH_REDIRECT, TA_UNAUTH_PASS } ta_unauth_action_t;
+
+typedef struct {
+    const char *location;            /* the <Location> path, the tRPC prefix */
+    int session_check;               /* TA_UNSET / 0 / 1 */
+    int transformer;                 /* TA_UNSET or ta_transformer_t */
+    apr_off_t max_body;              /* TA_UNSET */
+    int max_batch;
+    apr_array_header_t *cors_origins;/* of const char*, NULL = unset */
+    int unauth_action;               /* TA_UNSET or ta_unauth_action_t */
+    const char *unauth_url;
+    int auto_refresh;
+    const char *identity_header;
+} ta_dir_conf_t;
+
+extern const command_rec ta_directives[];
+
+void *ta_create_server_conf(apr_pool_t *p, server_rec *s);
+void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *ta_create_dir_conf(apr_pool_t *p, char *dir);
+void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* Checks a server's configuration at start (keys present, ...). Returns an
+ * error message for the log, or NULL. */
+const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
+
+/* Getters that apply the defaults of CONTRACT §9. */
+apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
+int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
+int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
+int ta_conf_refresh_rotation(const ta_server_conf_t *sc);
+int ta_conf_refresh_grace(const ta_server_conf_t *sc);     /* seconds */
+int ta_conf_cookie_secure(const ta_server_conf_t *sc);
+int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
+int ta_conf_audit_log(const ta_server_conf_t *sc);
+ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
+
+int ta_conf_session_check(const ta_dir_conf_t *dc);
+ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc);
+apr_off_t ta_conf_max_body(const ta_dir_conf_t *dc);
+int ta_conf_max_batch(const ta_dir_conf_t *dc);
+ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc);
+int ta_conf_auto_refresh(const ta_dir_conf_t *dc);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * ta_db.h - PostgreSQL through mod_dbd: prepared statements registered at
+ * configuration time, one pooled connection per request (ap_dbd_acquire).
+ * No SQL is ever built from input. Rows come back as JSON objects shaped as
+ * the tutorial's outputs (camelCase keys, Dates as ta_sj_date markers).
+ * Every function returns NULL or SERVICE_UNAVAILABLE / INTERNAL_SERVER_ERROR.
+ */
+#ifndef TA_DB_H
+#define TA_DB_H
+
+#include <httpd.h>
+#include "ta_error.h"
+
+/* Registers the statements with mod_dbd; called in post_config before
+ * mod_dbd's own. Returns an error message if mod_dbd is not loaded. */
+const char *ta_db_prepare_statements(server_rec *s);
+
+/* Inserts a user. *user is the new row {id,email,emailVerified,createdAt,
+ * updatedAt}, or NULL when the email is taken. */
+ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *hash,
+                              json_t **user);
+
+/* Looks a user up by email: *id and *hash, both NULL when there is none. */
+ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
+                                   const char **id, const char **hash);
+
+/* The public row of a user, or *user NULL when the id does not exist. */
+ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user);
+
+/* Inserts a transaction; tag_given 0 means "absent" (column default).
+ * *row is {id,amount,txnType,summary,tag,userId,createdAt,updatedAt}. */
+ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amount,
+                             const char *txn_type, const char *summary,
+                             int tag_given, const char *tag, json_t **row);
+
+/* The user's transactions, newest first, as a JSON array. */
+ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows);
+
+#endif

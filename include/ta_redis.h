@@ -1,0 +1,33 @@
+/*
+ * ta_redis.h - a per-child pool of hiredis connections, in the shape of
+ * mod_dbd's reslist: made in child_init, one connection acquired per (main)
+ * request and released by an r->pool cleanup; a connection that saw any error
+ * is invalidated, never returned. Redis down means ta_redis_acquire() fails
+ * within TrpcAuthRedisTimeout, and the next request simply tries again.
+ */
+#ifndef TA_REDIS_H
+#define TA_REDIS_H
+
+#include <httpd.h>
+#include <hiredis.h>
+
+#include "ta_config.h"
+
+/* Creates the pool of one server in the child (connections are opened lazily). */
+apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
+
+/* The request's connection, acquired on first use. NULL when Redis cannot be
+ * reached (logged once per request). */
+redisContext *ta_redis_acquire(request_rec *r);
+
+/* Runs one command (argv form, binary safe). Returns the reply (free it with
+ * freeReplyObject) or NULL on a transport error, after which the connection
+ * is invalidated when released. An error reply (REDIS_REPLY_ERROR) is freed
+ * and reported as NULL too, and logged. */
+redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
+                             const size_t *argvlen);
+
+/* Convenience: NULL-terminated list of C strings. */
+redisReply *ta_redis_commandv(request_rec *r, ...);
+
+#endif

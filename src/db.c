@@ -1,0 +1,248 @@
+/*
+ * db.c - the PostgreSQL queries, through mod_dbd's pooled connections.
+ */
+#include "ta_db.h"
+#include "ta_log.h"
+#include "ta_superjson.h"
+
+#include <apr_dbd.h>
+#include <apr_strings.h>
+#include <http_log.h>
+#include <mod_dbd.h>
+
+#include <stdlib.h>
+
+#define ISO(col) "to_char(" col ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define USER_COLS "id, email, coalesce(email_verified, false), " \
+                  ISO("created_at") ", " ISO("updated_at")
+#define TXN_COLS  "id, amount, txn_type, summary, tag, user_id, " \
+                  ISO("created_at") ", " ISO("updated_at")
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} statement_t;
+
+enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST, ST__COUNT };
+
+static const statement_t statements[ST__COUNT] = {
+    [ST_USER_INSERT] = { "trpcauth_user_insert",
+        "INSERT INTO users (email, password) VALUES (%s, %s) "
+        "ON CONFLICT (email) DO NOTHING RETURNING " USER_COLS },
+    [ST_USER_CREDENTIALS] = { "trpcauth_user_credentials",
+        "SELECT id, password FROM users WHERE email = %s" },
+    [ST_USER_BY_ID] = { "trpcauth_user_by_id",
+        "SELECT " USER_COLS " FROM users WHERE id = %d" },
+    [ST_TXN_INSERT] = { "trpcauth_txn_insert",
+        "INSERT INTO transactions (amount, txn_type, summary, tag, user_id) "
+        "VALUES (%d, %s::\"txnType\", %s, "
+        "CASE WHEN %s = '1' THEN 'Others'::\"tag\" ELSE %s::\"tag\" END, %d) "
+        "RETURNING " TXN_COLS },
+    [ST_TXN_LIST] = { "trpcauth_txn_list",
+        "SELECT " TXN_COLS " FROM transactions WHERE user_id = %d "
+        "ORDER BY created_at DESC, id DESC" },
+};
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+
+const char *ta_db_prepare_statements(server_rec *s)
+{
+    int i;
+
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (dbd_acquire == NULL || dbd_prepare == NULL) {
+        return "mod_dbd must be loaded (LoadModule dbd_module) for mod_trpcauth";
+    }
+    for (i = 0; i < ST__COUNT; i++) {
+        dbd_prepare(s, statements[i].sql, statements[i].label);
+    }
+    return NULL;
+}
+
+/* A pooled connection and the prepared statement, or SERVICE_UNAVAILABLE. */
+static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
+                             apr_dbd_prepared_t **st)
+{
+    *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+    if (*dbd == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(201)
+                      "PostgreSQL unavailable (mod_dbd gave no connection)");
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
+    *st = apr_hash_get((*dbd)->prepared, statements[which].label, APR_HASH_KEY_STRING);
+    if (*st == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(202)
+                      "prepared statement %s missing (schema not migrated?)",
+                      statements[which].label);
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
+    return NULL;
+}
+
+/* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
+typedef json_t *(*row_fn)(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row);
+
+static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
+                              int nargs, const char **args)
+{
+    ap_dbd_t *dbd;
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ta_error_t *e;
+    int rv;
+
+    if ((e = statement(r, which, &dbd, &st)) != NULL) {
+        return e;
+    }
+    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, st, 0, nargs, args);
+    if (rv != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
+                      statements[which].label, apr_dbd_error(dbd->driver, dbd->handle, rv));
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
+    /* Read every row, even when only one is wanted: the driver cleans up
+     * only after the last one. */
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        json_array_append_new(out, fn(r->pool, dbd->driver, row));
+    }
+    return NULL;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *int_of(const char *s)
+{
+    return json_integer(s ? strtoll(s, NULL, 10) : 0);
+}
+
+static json_t *date_of(const char *s)
+{
+    return s ? ta_sj_date(s) : json_null();
+}
+
+static json_t *user_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+{
+    const char *verified = apr_dbd_get_entry(d, row, 2);
+    json_t *u = json_object();
+
+    json_object_set_new(u, "id", int_of(apr_dbd_get_entry(d, row, 0)));
+    json_object_set_new(u, "email", str_or_null(apr_dbd_get_entry(d, row, 1)));
+    json_object_set_new(u, "emailVerified",
+                        json_boolean(verified && (verified[0] == 't' || verified[0] == '1')));
+    json_object_set_new(u, "createdAt", date_of(apr_dbd_get_entry(d, row, 3)));
+    json_object_set_new(u, "updatedAt", date_of(apr_dbd_get_entry(d, row, 4)));
+    return u;
+}
+
+static json_t *txn_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+{
+    json_t *t = json_object();
+
+    json_object_set_new(t, "id", int_of(apr_dbd_get_entry(d, row, 0)));
+    json_object_set_new(t, "amount", int_of(apr_dbd_get_entry(d, row, 1)));
+    json_object_set_new(t, "txnType", str_or_null(apr_dbd_get_entry(d, row, 2)));
+    json_object_set_new(t, "summary", str_or_null(apr_dbd_get_entry(d, row, 3)));
+    json_object_set_new(t, "tag", str_or_null(apr_dbd_get_entry(d, row, 4)));
+    json_object_set_new(t, "userId", int_of(apr_dbd_get_entry(d, row, 5)));
+    json_object_set_new(t, "createdAt", date_of(apr_dbd_get_entry(d, row, 6)));
+    json_object_set_new(t, "updatedAt", date_of(apr_dbd_get_entry(d, row, 7)));
+    return t;
+}
+
+static json_t *credentials_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "id", str_or_null(apr_dbd_get_entry(d, row, 0)));
+    json_object_set_new(c, "hash", str_or_null(apr_dbd_get_entry(d, row, 1)));
+    return c;
+}
+
+/* The first row of rows as a new reference, or NULL; rows is released. */
+static json_t *first_row(json_t *rows)
+{
+    json_t *first = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : NULL;
+    json_decref(rows);
+    return first;
+}
+
+ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *hash,
+                              json_t **user)
+{
+    const char *args[2] = { email, hash };
+    json_t *rows = json_array();
+    ta_error_t *e = query_rows(r, ST_USER_INSERT, user_row, rows, 2, args);
+
+    *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
+    return e;
+}
+
+ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
+                                   const char **id, const char **hash)
+{
+    const char *args[1] = { email };
+    json_t *rows = json_array(), *c;
+    ta_error_t *e = query_rows(r, ST_USER_CREDENTIALS, credentials_row, rows, 1, args);
+
+    *id = *hash = NULL;
+    if (e) {
+        json_decref(rows);
+        return e;
+    }
+    if ((c = first_row(rows)) != NULL) {
+        *id = apr_pstrdup(r->pool, json_string_value(json_object_get(c, "id")));
+        *hash = apr_pstrdup(r->pool, json_string_value(json_object_get(c, "hash")));
+        json_decref(c);
+    }
+    return NULL;
+}
+
+ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user)
+{
+    const char *args[1] = { id };
+    json_t *rows = json_array();
+    ta_error_t *e = query_rows(r, ST_USER_BY_ID, user_row, rows, 1, args);
+
+    *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
+    return e;
+}
+
+ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amount,
+                             const char *txn_type, const char *summary,
+                             int tag_given, const char *tag, json_t **row)
+{
+    const char *args[6] = {
+        apr_psprintf(r->pool, "%lld", amount), txn_type, summary,
+        tag_given ? "0" : "1", tag, user_id
+    };
+    json_t *rows = json_array();
+    ta_error_t *e = query_rows(r, ST_TXN_INSERT, txn_row, rows, 6, args);
+
+    if (e) {
+        json_decref(rows);
+        *row = NULL;
+        return e;
+    }
+    *row = ta_json_pool(r->pool, rows);
+    return NULL;
+}
+
+ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows)
+{
+    const char *args[1] = { user_id };
+    json_t *list = json_array();
+    ta_error_t *e = query_rows(r, ST_TXN_LIST, txn_row, list, 1, args);
+
+    if (e) {
+        json_decref(list);
+        *rows = NULL;
+        return e;
+    }
+    *rows = ta_json_pool(r->pool, list);
+    return NULL;
+}

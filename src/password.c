@@ -1,0 +1,38 @@
+/*
+ * password.c - bcrypt hashing and verification through apr-util.
+ */
+#include "ta_password.h"
+
+#include <apr_general.h>
+#include <apr_md5.h>
+#include <apr_strings.h>
+
+#define BCRYPT_HASH_LEN 61     /* "$2y$NN$" + 53 characters + NUL */
+
+char *ta_password_hash(apr_pool_t *p, const char *password, int cost)
+{
+    unsigned char salt[16];
+    char *out = apr_palloc(p, BCRYPT_HASH_LEN);
+
+    if (apr_generate_random_bytes(salt, sizeof(salt)) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_bcrypt_encode(password, (unsigned int)cost, salt, sizeof(salt),
+                          out, BCRYPT_HASH_LEN) != APR_SUCCESS) {
+        return NULL;
+    }
+    /* "$2y$" and "$2b$" are the same algorithm; "$2b$" is what bcryptjs and
+     * most other libraries accept everywhere. */
+    if (out[0] == '$' && out[1] == '2' && out[2] == 'y') {
+        out[2] = 'b';
+    }
+    return out;
+}
+
+int ta_password_verify(const char *password, const char *hash)
+{
+    if (password == NULL || hash == NULL || hash[0] != '$' || hash[1] != '2') {
+        return 0;
+    }
+    return apr_password_validate(password, hash) == APR_SUCCESS;
+}

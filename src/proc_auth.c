@@ -1,0 +1,153 @@
+/*
+ * proc_auth.c - auth.register, auth.login, auth.me.
+ */
+#include "ta_procs.h"
+#include "ta_db.h"
+#include "ta_log.h"
+#include "ta_password.h"
+#include "ta_session.h"
+#include "ta_validate.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_log.h>
+
+#define EMAIL_MAX 254
+#define LOGIN_PASSWORD_MAX 1024
+
+/* Trims and lower-cases an email (ASCII case only, as the tutorial's data). */
+static char *normalize_email(apr_pool_t *p, const char *in)
+{
+    const char *end;
+    char *out, *c;
+
+    while (apr_isspace(*in)) in++;
+    end = in + strlen(in);
+    while (end > in && apr_isspace(end[-1])) end--;
+    out = apr_pstrndup(p, in, (apr_size_t)(end - in));
+    for (c = out; *c; c++) *c = (char)apr_tolower(*c);
+    return out;
+}
+
+/* A pragmatic email check: one '@', a non-empty local part, a domain with a
+ * dot and no spaces or control characters; at most 254 bytes. */
+static int email_is_valid(const char *e)
+{
+    const char *at = strchr(e, '@'), *c, *dot;
+
+    if (at == NULL || at == e || strchr(at + 1, '@') || strlen(e) > EMAIL_MAX) {
+        return 0;
+    }
+    for (c = e; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("()<>,;:\\\"[]", *c)) {
+            return 0;
+        }
+    }
+    dot = strrchr(at + 1, '.');
+    return dot && dot > at + 1 && dot[1] != '\0';
+}
+
+/* Reads {email, password} and normalizes the email. */
+static ta_error_t *read_credentials(ta_ctx_t *ctx, json_t *input, int is_new,
+                                    const char **email, const char **password)
+{
+    ta_validator_t v;
+    const char *raw;
+
+    ta_v_init(&v, ctx->r->pool, input);
+    raw = ta_v_string(&v, "email", 1);
+    *password = ta_v_string(&v, "password", 1);
+    *email = raw ? normalize_email(ctx->r->pool, raw) : NULL;
+    if (*email && !email_is_valid(*email)) {
+        ta_v_fail(&v, "email", "invalid_string", "Invalid email");
+    }
+    if (*password && is_new) {
+        apr_size_t n = strlen(*password);
+        if (n < TA_PASSWORD_MIN) {
+            ta_v_fail(&v, "password", "too_small",
+                      "String must contain at least %d character(s)", TA_PASSWORD_MIN);
+        }
+        else if (n > TA_PASSWORD_MAX) {
+            ta_v_fail(&v, "password", "too_big",
+                      "Password must be at most %d bytes", TA_PASSWORD_MAX);
+        }
+    }
+    else if (*password && strlen(*password) > LOGIN_PASSWORD_MAX) {
+        ta_v_fail(&v, "password", "too_big", "String must contain at most %d character(s)",
+                  LOGIN_PASSWORD_MAX);
+    }
+    return ta_v_finish(&v);
+}
+
+ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    request_rec *r = ctx->r;
+    const char *email, *password, *hash;
+    json_t *user;
+    ta_error_t *e;
+
+    if ((e = read_credentials(ctx, input, 1, &email, &password)) != NULL) {
+        return e;
+    }
+    hash = ta_password_hash(r->pool, password, ta_conf_bcrypt_cost(ctx->sc));
+    if (hash == NULL) {
+        return ta_error_make(r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot hash password");
+    }
+    if ((e = ta_db_user_insert(r, email, hash, &user)) != NULL) {
+        return e;
+    }
+    if (user == NULL) {
+        return ta_error_make(r->pool, TA_E_CONFLICT, "User already exists");
+    }
+    *output = json_pack("{s:b, s:[O]}", "success", 1, "user", user);
+    return NULL;
+}
+
+ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    request_rec *r = ctx->r;
+    const char *email, *password, *uid, *hash, *jti, *sid;
+    int ok;
+    ta_error_t *e;
+
+    if ((e = read_credentials(ctx, input, 0, &email, &password)) != NULL) {
+        return e;
+    }
+    if ((e = ta_db_user_credentials(r, email, &uid, &hash)) != NULL) {
+        return e;
+    }
+    /* An unknown email still costs one bcrypt comparison, so the answer
+     * takes as long as for a wrong password. */
+    ok = ta_password_verify(password, hash ? hash : ctx->sc->dummy_hash) && uid != NULL;
+    if (!ok) {
+        return ta_error_make(r->pool, TA_E_UNAUTHORIZED, "Invalid email or password");
+    }
+    jti = ta_random_id(r->pool, 16);
+    switch (ta_session_create(r, ctx->sc, uid, ta_sha256_hex(r->pool, jti), &sid)) {
+    case TA_SESS_OK:
+        break;
+    default:
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
+    }
+    if ((e = ta_ctx_issue_tokens(ctx, uid, sid, jti, NULL)) != NULL) {
+        return e;
+    }
+    *output = json_pack("{s:b}", "success", 1);
+    return NULL;
+}
+
+ta_error_t *ta_proc_auth_me(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    json_t *user;
+    ta_error_t *e;
+
+    if ((e = ta_db_user_by_id(ctx->r, ctx->user_id, &user)) != NULL) {
+        return e;
+    }
+    if (user == NULL) {     /* deleted since the token was issued */
+        return ta_error_make(ctx->r->pool, TA_E_UNAUTHORIZED,
+                             "You must be logged in to access this resource");
+    }
+    *output = json_incref(user);
+    return NULL;
+}

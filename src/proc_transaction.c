@@ -1,0 +1,54 @@
+/*
+ * proc_transaction.c - transaction.create and transaction.getAll; a user only
+ * ever reads and writes their own rows (user id from the session, never input).
+ */
+#include "ta_procs.h"
+#include "ta_db.h"
+#include "ta_validate.h"
+
+static const char *const txn_types[] = { "Incoming", "Outgoing", NULL };
+static const char *const tags[] = {
+    "Food", "Travel", "Shopping", "Investment", "Salary", "Bill", "Others", NULL
+};
+
+ta_error_t *ta_proc_txn_create(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    ta_validator_t v;
+    long long amount = 0;
+    const char *txn_type, *summary, *tag;
+    int tag_given;
+    json_t *row;
+    ta_error_t *e;
+
+    ta_v_init(&v, ctx->r->pool, input);
+    if (ta_v_int(&v, "amount", 1, &amount)
+        && (amount < -2147483648LL || amount > 2147483647LL)) {
+        ta_v_fail(&v, "amount", "too_big", "Number must fit in a 32-bit integer");
+    }
+    txn_type = ta_v_enum(&v, "txnType", 1, txn_types);
+    summary = ta_v_string(&v, "summary", 0);
+    tag = ta_v_enum(&v, "tag", 0, tags);
+    /* An absent tag takes the column default ('Others'); an explicit null is stored as null. */
+    tag_given = json_is_object(input) && json_object_get(input, "tag") != NULL;
+    if ((e = ta_v_finish(&v)) != NULL) {
+        return e;
+    }
+    if ((e = ta_db_txn_insert(ctx->r, ctx->user_id, amount, txn_type, summary,
+                              tag_given, tag, &row)) != NULL) {
+        return e;
+    }
+    *output = json_incref(row);
+    return NULL;
+}
+
+ta_error_t *ta_proc_txn_get_all(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    json_t *rows;
+    ta_error_t *e;
+
+    if ((e = ta_db_txn_list(ctx->r, ctx->user_id, &rows)) != NULL) {
+        return e;
+    }
+    *output = json_incref(rows);
+    return NULL;
+}

@@ -1,0 +1,263 @@
+/*
+ * redis.c - the per-child hiredis connection pool.
+ */
+#include "ta_redis.h"
+#include "ta_log.h"
+
+#include <apr_reslist.h>
+#include <apr_strings.h>
+#include <ap_mpm.h>
+#include <http_log.h>
+
+#include <errno.h>
+#include <stdarg.h>
+
+extern module AP_MODULE_DECLARE_DATA trpcauth_module;
+
+struct ta_redis_pool {
+    apr_reslist_t *list;
+    ta_server_conf_t *sc;
+    server_rec *s;
+};
+
+/* What a request holds: the connection and where it came from. */
+typedef struct {
+    redisContext *ctx;
+    ta_redis_pool_t *pool;
+    int failed;                /* acquisition failed already: do not retry in this request */
+    int cleanup_registered;
+} req_conn_t;
+
+static struct timeval to_timeval(apr_interval_time_t t)
+{
+    struct timeval tv;
+    tv.tv_sec = (long)apr_time_sec(t);
+    tv.tv_usec = (long)apr_time_usec(t);
+    return tv;
+}
+
+/* Sends one command during setup (AUTH, SELECT); 0 when it answered OK. */
+static int setup_command(redisContext *c, const char *fmt, const char *arg)
+{
+    redisReply *reply = redisCommand(c, fmt, arg);
+    int ok = reply && reply->type != REDIS_REPLY_ERROR;
+    if (reply) freeReplyObject(reply);
+    return ok ? 0 : -1;
+}
+
+/* apr_reslist constructor: one connected, authenticated context. */
+static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
+{
+    ta_redis_pool_t *rp = params;
+    ta_server_conf_t *sc = rp->sc;
+    struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
+    redisContext *c;
+
+    if (sc->redis_socket) {
+        c = redisConnectUnixWithTimeout(sc->redis_socket, tv);
+    }
+    else {
+        c = redisConnectWithTimeout(sc->redis_host, sc->redis_port, tv);
+    }
+    if (c == NULL || c->err) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(101)
+                     "Redis %s: cannot connect: %s", sc->redis_url,
+                     c ? c->errstr : "out of memory");
+        if (c) redisFree(c);
+        return APR_ECONNREFUSED;
+    }
+    redisSetTimeout(c, tv);
+    redisEnableKeepAlive(c);
+    if (sc->redis_password && setup_command(c, "AUTH %s", sc->redis_password) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(102)
+                     "Redis %s: AUTH failed", sc->redis_url);
+        redisFree(c);
+        return APR_EACCES;
+    }
+    if (sc->redis_db > 0
+        && setup_command(c, "SELECT %s", apr_itoa(p, sc->redis_db)) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(103)
+                     "Redis %s: SELECT %d failed", sc->redis_url, sc->redis_db);
+        redisFree(c);
+        return APR_EGENERAL;
+    }
+    *res = c;
+    return APR_SUCCESS;
+}
+
+static apr_status_t conn_destruct(void *res, void *params, apr_pool_t *p)
+{
+    redisFree(res);
+    return APR_SUCCESS;
+}
+
+apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc)
+{
+    ta_redis_pool_t *rp;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int threads = 1;
+
+    if ((rv = apr_pool_create(&p, pchild)) != APR_SUCCESS) {
+        return rv;
+    }
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    if (threads < 1) threads = 1;
+
+    rp = apr_pcalloc(p, sizeof(*rp));
+    rp->sc = sc;
+    rp->s = s;
+    /* min 0: a child starts even when Redis is down; keep a few idle
+     * connections, at most one per thread; recycle idle ones after 60 s so a
+     * server-side idle timeout never hands us a dead socket. */
+    rv = apr_reslist_create(&rp->list, 0, threads < 4 ? threads : 4, threads,
+                            apr_time_from_sec(60), conn_construct, conn_destruct,
+                            rp, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, TA_LOGNO(104)
+                     "cannot create the Redis connection pool");
+        return rv;
+    }
+    apr_reslist_timeout_set(rp->list, ta_conf_redis_timeout(sc));
+    apr_pool_cleanup_register(p, rp->list, (apr_status_t (*)(void *))apr_reslist_destroy,
+                              apr_pool_cleanup_null);
+    sc->redis_pool = rp;
+    return APR_SUCCESS;
+}
+
+/* Pool cleanup: give the connection back, or throw it away if it broke. */
+static apr_status_t conn_release(void *data)
+{
+    req_conn_t *rc = data;
+
+    if (rc->ctx) {
+        if (rc->ctx->err) {
+            apr_reslist_invalidate(rc->pool->list, rc->ctx);
+        }
+        else {
+            apr_reslist_release(rc->pool->list, rc->ctx);
+        }
+        rc->ctx = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static request_rec *main_request(request_rec *r)
+{
+    while (r->main) r = r->main;
+    while (r->prev) r = r->prev;
+    return r;
+}
+
+/* The request's connection record, created on first use and kept as
+ * userdata of the main request's pool, so sub-requests share it. */
+static req_conn_t *req_conn(request_rec *r)
+{
+    static const char key[] = "trpcauth-redis-conn";
+    request_rec *m = main_request(r);
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, key, m->pool);
+    if (data == NULL) {
+        data = apr_pcalloc(m->pool, sizeof(req_conn_t));
+        apr_pool_userdata_setn(data, key, NULL, m->pool);
+    }
+    return data;
+}
+
+redisContext *ta_redis_acquire(request_rec *r)
+{
+    ta_server_conf_t *sc = ap_get_module_config(r->server->module_config, &trpcauth_module);
+    req_conn_t *rc = req_conn(r);
+    void *res;
+    apr_status_t rv;
+
+    if (rc->ctx) {
+        return rc->ctx->err ? NULL : rc->ctx;
+    }
+    if (rc->failed || sc->redis_pool == NULL) {
+        return NULL;
+    }
+    rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    if (rv != APR_SUCCESS) {
+        rc->failed = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, TA_LOGNO(105)
+                      "Redis unavailable");
+        return NULL;
+    }
+    rc->ctx = res;
+    rc->pool = sc->redis_pool;
+    if (!rc->cleanup_registered) {
+        apr_pool_cleanup_register(main_request(r)->pool, rc, conn_release,
+                                  apr_pool_cleanup_null);
+        rc->cleanup_registered = 1;
+    }
+    return rc->ctx;
+}
+
+/* A pooled connection the server closed while it sat idle (Redis restarted)
+ * fails at once with EOF or a reset; that is worth one retry on a fresh
+ * connection. A timeout is not: it would double the wait. */
+static int stale_connection(const redisContext *c)
+{
+    return c->err == REDIS_ERR_EOF
+        || (c->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE));
+}
+
+/* Drops the request's broken connection so the next acquire opens anew. */
+static void drop_connection(request_rec *r)
+{
+    req_conn_t *rc = req_conn(r);
+
+    if (rc->ctx) {
+        apr_reslist_invalidate(rc->pool->list, rc->ctx);
+        rc->ctx = NULL;
+    }
+}
+
+redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
+                             const size_t *argvlen)
+{
+    redisContext *c = ta_redis_acquire(r);
+    redisReply *reply;
+
+    if (c == NULL) {
+        return NULL;
+    }
+    reply = redisCommandArgv(c, argc, argv, argvlen);
+    if (reply == NULL && stale_connection(c)) {
+        drop_connection(r);
+        if ((c = ta_redis_acquire(r)) == NULL) {
+            return NULL;
+        }
+        reply = redisCommandArgv(c, argc, argv, argvlen);
+    }
+    if (reply == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(106)
+                      "Redis %s failed: %s", argv[0], c->errstr);
+        if (!c->err) c->err = REDIS_ERR_OTHER;
+        return NULL;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(107)
+                      "Redis %s answered an error: %.200s", argv[0], reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+    return reply;
+}
+
+redisReply *ta_redis_commandv(request_rec *r, ...)
+{
+    const char *argv[32];
+    int argc = 0;
+    va_list ap;
+    const char *arg;
+
+    va_start(ap, r);
+    while ((arg = va_arg(ap, const char *)) != NULL && argc < 32) {
+        argv[argc++] = arg;
+    }
+    va_end(ap);
+    return ta_redis_command(r, argc, argv, NULL);
+}
