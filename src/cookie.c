@@ -1,0 +1,154 @@
+/*
+ * cookie.c - reading the Cookie request header and writing Set-Cookie values.
+ *
+ * The parser is a single forward scan with no allocation until the wanted
+ * cookie is found, so hostile headers (100 KB, thousands of pairs, stray
+ * separators) cost linear time and nothing else.
+ */
+#include "ta_cookie.h"
+
+#include <apr_date.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include <string.h>
+
+#define TA_COOKIE_MAX_EXPIRY APR_INT64_C(3153600000)  /* 100 years, in seconds */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Characters a cookie name may hold (RFC 6265 token: no separators, no CTL). */
+static int is_name_char(char c)
+{
+    return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
+}
+
+/* True when a ',' at s starts a new pair: optional blanks, a name, then '='.
+ * Browsers never merge, but proxies joining duplicate Cookie headers do. */
+static int comma_starts_pair(const char *s)
+{
+    s++;
+    while (is_blank(*s))
+        s++;
+    if (!is_name_char(*s))
+        return 0;
+    while (is_name_char(*s))
+        s++;
+    while (is_blank(*s))
+        s++;
+    return *s == '=';
+}
+
+/* Finds the end of a value starting at s: the next ';', or a ',' that begins
+ * another pair, or the end of the string. */
+static const char *value_end(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == ';')
+            break;
+        if (*s == ',' && comma_starts_pair(s))
+            break;
+    }
+    return s;
+}
+
+const char *ta_cookie_get(apr_pool_t *p, const char *header, const char *name,
+                          apr_size_t max_len)
+{
+    apr_size_t namelen;
+    const char *s;
+
+    if (header == NULL || name == NULL || (namelen = strlen(name)) == 0)
+        return NULL;
+
+    for (s = header; *s != '\0'; ) {
+        const char *n, *ne, *v, *ve;
+
+        while (is_blank(*s) || *s == ';' || *s == ',')
+            s++;
+        if (*s == '\0')
+            break;
+        /* name: up to '=' or the end of the pair */
+        n = s;
+        while (*s != '\0' && *s != '=' && *s != ';' && *s != ',')
+            s++;
+        if (*s != '=') {
+            continue;  /* no '=': not a pair, skip it */
+        }
+        ne = s;
+        while (ne > n && is_blank(ne[-1]))
+            ne--;
+        v = s + 1;
+        s = ve = value_end(v);
+
+        if ((apr_size_t)(ne - n) != namelen || memcmp(n, name, namelen) != 0)
+            continue;
+        while (v < ve && is_blank(*v))
+            v++;
+        while (ve > v && is_blank(ve[-1]))
+            ve--;
+        if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+            v++;
+            ve--;
+        }
+        if ((apr_size_t)(ve - v) > max_len)
+            return NULL;
+        return apr_pstrmemdup(p, v, (apr_size_t)(ve - v));
+    }
+    return NULL;
+}
+
+/* Rejects what would break out of a Set-Cookie header or its attribute list:
+ * control characters (CR, LF, NUL...), ';', and for names and values also the
+ * characters RFC 6265 leaves out of a cookie (space, '"', ',', '\\'). */
+static int safe_part(const char *s, int strict)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == ';')
+            return 0;
+        if (strict && (c == ' ' || c == '"' || c == ',' || c == '\\'))
+            return 0;
+    }
+    return 1;
+}
+
+char *ta_cookie_make(apr_pool_t *p, const char *name, const char *value,
+                     apr_int64_t max_age, int http_only, const ta_cookie_attrs_t *a)
+{
+    const char *path = (a && a->path) ? a->path : "/";
+    const char *domain = a ? a->domain : NULL;
+    const char *samesite = a ? a->samesite : NULL;
+    char expires[APR_RFC822_DATE_LEN];
+
+    if (value == NULL)
+        value = "";
+    if (name == NULL || *name == '\0' || !safe_part(name, 1) || strchr(name, '=')
+        || !safe_part(value, 1) || !safe_part(path, 0)
+        || (domain && !safe_part(domain, 0)) || (samesite && !safe_part(samesite, 1)))
+        return NULL;
+
+    if (max_age <= 0) {
+        max_age = 0;
+        value = "";
+        apr_cpystrn(expires, "Thu, 01 Jan 1970 00:00:00 GMT", sizeof(expires));
+    }
+    else {
+        /* Capped only so the date arithmetic cannot overflow. */
+        apr_int64_t secs = max_age < TA_COOKIE_MAX_EXPIRY ? max_age : TA_COOKIE_MAX_EXPIRY;
+        apr_rfc822_date(expires, apr_time_now() + apr_time_from_sec(secs));
+    }
+    return apr_pstrcat(p, name, "=", value,
+                       "; Path=", path,
+                       "; Max-Age=", apr_psprintf(p, "%" APR_INT64_T_FMT, max_age),
+                       "; Expires=", expires,
+                       domain ? "; Domain=" : "", domain ? domain : "",
+                       (a && a->secure) ? "; Secure" : "",
+                       http_only ? "; HttpOnly" : "",
+                       samesite ? "; SameSite=" : "", samesite ? samesite : "",
+                       NULL);
+}
