@@ -42,4 +42,8 @@ const char *ta_v_enum(ta_validator_t *v, const char *field, int required,
 /* NULL when every check passed, else a BAD_REQUEST error with zod data. */
 ta_error_t *ta_v_finish(ta_validator_t *v);
 
+/* 1 when the n bytes at s are well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF) without a NUL byte, else 0. */
+int ta_utf8_clean(const char *s, apr_size_t n);
+
 #endif
