@@ -97,7 +97,9 @@ static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
     if ((e = statement(r, which, &dbd, &st)) != NULL) {
         return e;
     }
-    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, st, 0, nargs, args);
+    /* random access (1): the driver runs the statement synchronously, so an
+     * error surfaces here instead of silently ending the row loop. */
+    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, st, 1, nargs, args);
     if (rv != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
                       statements[which].label, apr_dbd_error(dbd->driver, dbd->handle, rv));
@@ -217,7 +219,7 @@ ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amou
                              int tag_given, const char *tag, json_t **row)
 {
     const char *args[6] = {
-        apr_psprintf(r->pool, "%lld", amount), txn_type, summary,
+        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)amount), txn_type, summary,
         tag_given ? "0" : "1", tag, user_id
     };
     json_t *rows = json_array();
