@@ -28,12 +28,11 @@ json_t *ta_sj_plain(json_t *value);
 
 /* superjson envelope of an output: {"json": plain, "meta": {"values":..., "v":1}}
  * with meta only when needed. A NULL value (undefined) gives
- * {"json":null,"meta":{"values":["undefined"],"v":1}}. New reference.
- * prefix, when not NULL, is prepended to every meta path (used for JSONL lines,
- * e.g. "0.0.0.result.data"). */
+ * {"json":null,"meta":{"values":["undefined"],"v":1}}. New reference. */
 json_t *ta_sj_encode(json_t *value);
-/* Collects the Date paths of value into values (object path -> ["Date"])
- * with a path prefix ("" for none); returns the plain copy (new reference). */
+/* Collects the Date paths of value into values (object path -> ["Date"]),
+ * each prefixed with prefix ("" for none; JSONL lines use "0.0.0.result.data");
+ * returns the plain copy (new reference). */
 json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values);
 
 #endif
