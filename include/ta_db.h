@@ -36,4 +36,10 @@ ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amou
 /* The user's transactions, newest first, as a JSON array. */
 ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows);
 
+/* Appends one row to auth_events (NULL ids/ip/agent are stored as null;
+ * detail_json is a JSON object text or NULL for {}). */
+ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *user_id,
+                               const char *session_id, const char *ip,
+                               const char *user_agent, const char *detail_json);
+
 #endif

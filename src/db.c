@@ -23,7 +23,8 @@ typedef struct {
     const char *sql;
 } statement_t;
 
-enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST, ST__COUNT };
+enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
+       ST_AUDIT_INSERT, ST__COUNT };
 
 static const statement_t statements[ST__COUNT] = {
     [ST_USER_INSERT] = { "trpcauth_user_insert",
@@ -41,6 +42,9 @@ static const statement_t statements[ST__COUNT] = {
     [ST_TXN_LIST] = { "trpcauth_txn_list",
         "SELECT " TXN_COLS " FROM transactions WHERE user_id = %d "
         "ORDER BY created_at DESC, id DESC" },
+    [ST_AUDIT_INSERT] = { "trpcauth_audit_insert",
+        "INSERT INTO auth_events (event, user_id, session_id, ip, user_agent, detail) "
+        "VALUES (%s, %d, %s, %s, %s, %s::jsonb)" },
 };
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
@@ -246,5 +250,28 @@ ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows)
         return e;
     }
     *rows = ta_json_pool(r->pool, list);
+    return NULL;
+}
+
+ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *user_id,
+                               const char *session_id, const char *ip,
+                               const char *user_agent, const char *detail_json)
+{
+    ap_dbd_t *dbd;
+    apr_dbd_prepared_t *st;
+    ta_error_t *e;
+    int nrows = 0, rv;
+    const char *args[6] = { event, user_id, session_id, ip, user_agent,
+                            detail_json ? detail_json : "{}" };
+
+    if ((e = statement(r, ST_AUDIT_INSERT, &dbd, &st)) != NULL) {
+        return e;
+    }
+    rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &nrows, st, 6, args);
+    if (rv != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(204) "audit insert failed: %s",
+                      apr_dbd_error(dbd->driver, dbd->handle, rv));
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
     return NULL;
 }
