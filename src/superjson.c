@@ -185,20 +185,21 @@ ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value)
 /* ------------------------------------------------------------------ encode */
 
 /* prefix + "." + key with superjson v1 escaping ("\" -> "\\", "." -> "\."),
- * or just the escaped key when prefix is empty. malloc'd. */
+ * or just the escaped key when prefix is NULL (the root). malloc'd. */
 static char *path_join(const char *prefix, const char *key, size_t key_len)
 {
-    size_t plen = strlen(prefix);
+    size_t plen = prefix ? strlen(prefix) : 0;
     char *out = malloc(plen + 1 + 2 * key_len + 1);
     char *o = out;
     size_t i;
 
     if (!out)
         return NULL;
-    memcpy(o, prefix, plen);
-    o += plen;
-    if (plen)
+    if (prefix) {
+        memcpy(o, prefix, plen);
+        o += plen;
         *o++ = '.';
+    }
     for (i = 0; i < key_len; i++) {
         if (key[i] == '\\' || key[i] == '.')
             *o++ = '\\';
@@ -208,6 +209,8 @@ static char *path_join(const char *prefix, const char *key, size_t key_len)
     return out;
 }
 
+static json_t *collect(json_t *value, const char *path, json_t *values);
+
 /* Plain copy of one child; its path is only built when values is wanted. */
 static json_t *collect_child(json_t *child, const char *prefix, const char *key,
                              size_t key_len, json_t *values)
@@ -216,17 +219,18 @@ static json_t *collect_child(json_t *child, const char *prefix, const char *key,
     json_t *plain;
 
     if (!values)
-        return ta_sj_plain_collect(child, NULL, NULL);
+        return collect(child, NULL, NULL);
     path = path_join(prefix, key, key_len);
-    plain = ta_sj_plain_collect(child, path ? path : prefix, values);
+    plain = collect(child, path ? path : prefix, values);
     free(path);
     return plain;
 }
 
 /* Walks value depth-first, copying containers and swapping Date markers for
  * their strings; each Date's path goes into values when values is not NULL.
- * A Date at the root of an empty prefix has no path: ta_sj_encode handles it. */
-json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
+ * prefix is NULL at the root (a root Date has no path: ta_sj_encode handles
+ * it); "" is a path too: the one empty key "". */
+static json_t *collect(json_t *value, const char *prefix, json_t *values)
 {
     const char *iso = ta_sj_date_value(value);
     json_t *copy, *child;
@@ -236,10 +240,8 @@ json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
 
     if (!value)
         return NULL;
-    if (!prefix)
-        prefix = "";
     if (iso) {
-        if (values && *prefix)
+        if (values && prefix)
             json_object_set_new(values, prefix, json_pack("[s]", "Date"));
         return json_string(iso);
     }
@@ -261,9 +263,14 @@ json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
     return json_incref(value);
 }
 
+json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
+{
+    return collect(value, prefix && *prefix ? prefix : NULL, values);
+}
+
 json_t *ta_sj_plain(json_t *value)
 {
-    return ta_sj_plain_collect(value, NULL, NULL);
+    return collect(value, NULL, NULL);
 }
 
 /* {"values": values, "v": 1}; steals values. */
@@ -284,7 +291,7 @@ json_t *ta_sj_encode(json_t *value)
 
     values = json_object();
     env = json_object();
-    json_object_set_new(env, "json", ta_sj_plain_collect(value, "", values));
+    json_object_set_new(env, "json", collect(value, NULL, values));
     if (json_object_size(values))
         json_object_set_new(env, "meta", meta_of(values));
     else
