@@ -6,12 +6,14 @@
  *                the prepared statements with mod_dbd, makes the dummy bcrypt hash
  *   child_init   creates each server's Redis connection pool in the child
  *   handler      the tRPC endpoint (SetHandler trpcauth)
+ *   authn        AuthType trpcauth for any location (src/authn.c)
  */
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "ta_authn.h"
 #include "ta_config.h"
 #include "ta_db.h"
 #include "ta_handler.h"
@@ -69,6 +71,7 @@ static void ta_register_hooks(apr_pool_t *p)
     ap_hook_post_config(ta_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(ta_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ta_authn_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(trpcauth) = {

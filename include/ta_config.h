@@ -52,6 +52,10 @@ typedef struct {
     int refresh_rotation;            /* TA_UNSET / 0 / 1 */
     apr_interval_time_t refresh_grace;
     int refresh_returns_access;
+    apr_interval_time_t clock_skew;  /* TA_UNSET: leeway on exp/iat/nbf */
+    /* Key of the deterministic refresh-token ids (ta_jti.h), derived at start
+     * from the refresh signing key; never leaves the process. */
+    unsigned char jti_key[32];
 
     /* Cookies */
     const char *cookie_access;
@@ -100,6 +104,8 @@ int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
 int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
 int ta_conf_refresh_rotation(const ta_server_conf_t *sc);
 int ta_conf_refresh_grace(const ta_server_conf_t *sc);     /* seconds */
+apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc);
+int ta_conf_clock_skew(const ta_server_conf_t *sc);        /* seconds */
 int ta_conf_cookie_secure(const ta_server_conf_t *sc);
 int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);

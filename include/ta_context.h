@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include "ta_config.h"
 #include "ta_error.h"
+#include "ta_jwt.h"
 
 typedef struct {
     request_rec *r;
@@ -21,6 +22,13 @@ typedef struct {
     ta_error_t *auth_error;      /* UNAUTHORIZED or SERVICE_UNAVAILABLE */
     const char *user_id;
     const char *session_id;
+
+    /* A refresh, done at most once per request: auth.refreshAccessToken and
+     * the transparent refresh of TrpcAuthAutoRefresh share its result, so a
+     * batch never presents the same refresh token twice. */
+    int refresh_done;
+    ta_error_t *refresh_error;
+    const char *refresh_access;  /* the access token issued */
 } ta_ctx_t;
 
 /* The context of r (made on first call). */
@@ -30,13 +38,30 @@ ta_ctx_t *ta_ctx_get(request_rec *r);
 const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name);
 
 /* Authenticates by the access cookie (and the session check when on).
- * NULL on success, with ctx->user_id and ctx->session_id set. */
+ * With TrpcAuthAutoRefresh On, a missing or expired access cookie next to a
+ * valid refresh cookie is refreshed in place (ta_refresh), which sets the new
+ * cookies on the response. NULL on success, with ctx->user_id and
+ * ctx->session_id set; else UNAUTHORIZED or SERVICE_UNAVAILABLE. */
 ta_error_t *ta_ctx_authenticate(ta_ctx_t *ctx);
 
-/* Issues an access and a refresh token for (uid, sid, jti) and sets the three
- * cookies on the response. *access receives the access token. */
+/* Issues an access and a refresh token for (uid, sid, jti), both issued at
+ * iat (unix s: ctx->now for a new pair, the stored time when a pair already
+ * issued is given again), and sets the three cookies on the response with
+ * the lifetime they have left. *access (may be NULL) receives the access token. */
 ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
-                                const char *jti, const char **access);
+                                const char *jti, apr_int64_t iat, const char **access);
+
+/* Issues only an access token (issued now) and sets the access and logged_in
+ * cookies; the refresh cookie is set again to refresh_token, unchanged, with
+ * the lifetime left until refresh_exp. Used when rotation is Off. */
+ta_error_t *ta_ctx_issue_access(ta_ctx_t *ctx, const char *uid, const char *sid,
+                                const char *refresh_token, apr_int64_t refresh_exp,
+                                const char **access);
+
+/* Verifies a token of the request (typ "at+jwt" with the access keys, or
+ * "rt+jwt" with the refresh keys) with the configured iss/aud and clock skew. */
+ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
+                              ta_claims_t *claims);
 
 /* Expires the three cookies on the response. */
 void ta_ctx_clear_cookies(ta_ctx_t *ctx);

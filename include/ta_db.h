@@ -28,12 +28,14 @@ ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
 ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user);
 
 /* Inserts a transaction; tag_given 0 means "absent" (column default).
- * *row is {id,amount,txnType,summary,tag,userId,createdAt,updatedAt}. */
+ * *row is [{id,amount,txnType,summary,tag,userId,createdAt,updatedAt}], or an
+ * empty array when the user no longer exists (nothing is written then). */
 ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amount,
                              const char *txn_type, const char *summary,
                              int tag_given, const char *tag, json_t **row);
 
-/* The user's transactions, newest first, as a JSON array. */
+/* The user's transactions, newest first, as a JSON array; *rows is NULL
+ * when the user no longer exists. */
 ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows);
 
 /* Appends one row to auth_events (NULL ids/ip/agent are stored as null;
@@ -41,5 +43,13 @@ ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows);
 ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *user_id,
                                const char *session_id, const char *ip,
                                const char *user_agent, const char *detail_json);
+
+/* The password hash of a user by id; *hash NULL when the user does not exist. */
+ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **hash);
+
+/* Replaces a user's password hash (and updated_at); *updated is 0 when the
+ * user does not exist. */
+ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
+                                    int *updated);
 
 #endif

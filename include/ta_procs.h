@@ -33,6 +33,15 @@ const ta_proc_t *ta_proc_lookup(const char *path);
 ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_me(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_change_password(ta_ctx_t *ctx, json_t *input, json_t **output);
+
+/* auth.* sessions (src/proc_session.c): refresh by the refresh cookie alone,
+ * logout with either cookie, and the session list and revocations. */
+ta_error_t *ta_proc_auth_refresh(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_logout(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_logout_all(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_sessions(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_revoke_session(ta_ctx_t *ctx, json_t *input, json_t **output);
 
 /* transaction.* (src/proc_transaction.c) */
 ta_error_t *ta_proc_txn_create(ta_ctx_t *ctx, json_t *input, json_t **output);

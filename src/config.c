@@ -7,6 +7,7 @@
  */
 #include "ta_config.h"
 #include "ta_duration.h"
+#include "ta_jti.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -50,6 +51,7 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->refresh_rotation = TA_UNSET;
     sc->refresh_grace = TA_UNSET;
     sc->refresh_returns_access = TA_UNSET;
+    sc->clock_skew = TA_UNSET;
     sc->cookie_secure = TA_UNSET;
     sc->bcrypt_cost = TA_UNSET;
     sc->audit_log = TA_UNSET;
@@ -97,6 +99,7 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(refresh_rotation);
     MERGE_INT(refresh_grace);
     MERGE_INT(refresh_returns_access);
+    MERGE_INT(clock_skew);
     MERGE_PTR(cookie_access);
     MERGE_PTR(cookie_refresh);
     MERGE_PTR(cookie_loggedin);
@@ -173,6 +176,14 @@ int ta_conf_refresh_rotation(const ta_server_conf_t *sc)
 int ta_conf_refresh_grace(const ta_server_conf_t *sc)
 {
     return (int)apr_time_sec(OR_DEFAULT(sc->refresh_grace, 10 * APR_USEC_PER_SEC));
+}
+apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc)
+{
+    return apr_time_as_msec(OR_DEFAULT(sc->refresh_grace, 10 * APR_USEC_PER_SEC));
+}
+int ta_conf_clock_skew(const ta_server_conf_t *sc)
+{
+    return (int)apr_time_sec(OR_DEFAULT(sc->clock_skew, 5 * APR_USEC_PER_SEC));
 }
 int ta_conf_cookie_secure(const ta_server_conf_t *sc)
 {
@@ -561,6 +572,8 @@ const command_rec ta_directives[] = {
     AP_INIT_FLAG("TrpcAuthRefreshReturnsAccessToken", set_server_flag,
         SRV(refresh_returns_access), RSRC_CONF,
         "Add accessToken to the output of auth.refreshAccessToken (default Off)"),
+    AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_duration, SRV(clock_skew), RSRC_CONF,
+        "Clock skew tolerated on token exp/iat/nbf (default 5s)"),
     AP_INIT_FLAG("TrpcAuthSessionCheck", set_dir_flag, DIR(session_check), DIR_SCOPE,
         "Check in Redis that the session of an access token still exists (default On)"),
     AP_INIT_TAKE3("TrpcAuthCookieNames", set_cookie_names, NULL, RSRC_CONF,
@@ -605,6 +618,11 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
     }
     if (sc->refresh_keys == NULL) {
         return "TrpcAuthRefreshKey is required (e.g. TrpcAuthRefreshKey HS256 file:/path/to/secret)";
+    }
+    if (ta_jti_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
+                          sc->jti_key) != 0) {
+        return "TrpcAuthRefreshKey: the first refresh key must be able to sign "
+               "(a secret or a private key, not a public key)";
     }
     if (sc->redis_url == NULL) {
         sc->redis_url = DEFAULT_REDIS_URL;

@@ -5,6 +5,7 @@
 #include "ta_cookie.h"
 #include "ta_jwt.h"
 #include "ta_log.h"
+#include "ta_refresh.h"
 #include "ta_session.h"
 
 #include <apr_strings.h>
@@ -14,7 +15,6 @@
 extern module AP_MODULE_DECLARE_DATA trpcauth_module;
 
 #define TA_COOKIE_MAX  8192     /* a longer cookie value is ignored */
-#define TA_CLOCK_LEEWAY 5       /* seconds of clock skew tolerated in tokens */
 
 ta_ctx_t *ta_ctx_get(request_rec *r)
 {
@@ -37,10 +37,53 @@ const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name)
                          name, TA_COOKIE_MAX);
 }
 
+ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
+                              ta_claims_t *claims)
+{
+    ta_server_conf_t *sc = ctx->sc;
+
+    return ta_jwt_verify(ctx->r->pool, refresh ? sc->refresh_keys : sc->access_keys, token,
+                         refresh ? "rt+jwt" : "at+jwt", sc->issuer, sc->audience, ctx->now,
+                         ta_conf_clock_skew(sc), claims);
+}
+
 static ta_error_t *unauthorized(ta_ctx_t *ctx)
 {
     return ta_error_make(ctx->r->pool, TA_E_UNAUTHORIZED,
                          "You must be logged in to access this resource");
+}
+
+/* TrpcAuthAutoRefresh: when the access cookie is missing or expired and a
+ * refresh cookie is there, refresh in place; otherwise the caller's error. */
+static ta_error_t *auto_refresh(ta_ctx_t *ctx, ta_error_t *otherwise)
+{
+    const char *rt;
+
+    if (!ta_conf_auto_refresh(ctx->dc)) {
+        return otherwise;
+    }
+    rt = ta_ctx_cookie(ctx, ctx->sc->cookie_refresh);
+    if (rt == NULL || *rt == '\0') {
+        return otherwise;
+    }
+    return ta_refresh(ctx);     /* sets ctx->user_id / session_id on success */
+}
+
+/* Checks in Redis that the access token's session still exists. */
+static ta_error_t *check_session(ta_ctx_t *ctx, const ta_claims_t *claims)
+{
+    request_rec *r = ctx->r;
+
+    switch (ta_session_touch(r, ctx->sc, claims->sub, claims->sid)) {
+    case TA_SESS_OK:
+        return NULL;
+    case TA_SESS_MISSING:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(302)
+                      "session of user %s revoked or expired", claims->sub);
+        return unauthorized(ctx);
+    default:
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
+    }
 }
 
 /* Verifies the access cookie and, when configured, its session in Redis. */
@@ -50,30 +93,22 @@ static ta_error_t *authenticate(ta_ctx_t *ctx)
     const char *token = ta_ctx_cookie(ctx, ctx->sc->cookie_access);
     ta_claims_t claims;
     ta_jwt_status_t st;
+    ta_error_t *e;
 
     if (token == NULL || *token == '\0') {
-        return unauthorized(ctx);
+        return auto_refresh(ctx, unauthorized(ctx));
     }
-    st = ta_jwt_verify(r->pool, ctx->sc->access_keys, token, "at+jwt",
-                       ctx->sc->issuer, ctx->sc->audience, ctx->now,
-                       TA_CLOCK_LEEWAY, &claims);
+    st = ta_ctx_verify(ctx, token, 0, &claims);
+    if (st == TA_JWT_EXPIRED) {
+        return auto_refresh(ctx, unauthorized(ctx));
+    }
     if (st != TA_JWT_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(301)
                       "access token rejected: %s", ta_jwt_status_str(st));
         return unauthorized(ctx);
     }
-    if (ta_conf_session_check(ctx->dc)) {
-        switch (ta_session_touch(r, ctx->sc, claims.sub, claims.sid)) {
-        case TA_SESS_OK:
-            break;
-        case TA_SESS_MISSING:
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(302)
-                          "session of user %s revoked or expired", claims.sub);
-            return unauthorized(ctx);
-        case TA_SESS_UNAVAILABLE:
-            return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE,
-                                 "Session store unavailable");
-        }
+    if (ta_conf_session_check(ctx->dc) && (e = check_session(ctx, &claims)) != NULL) {
+        return e;
     }
     ctx->user_id = claims.sub;
     ctx->session_id = claims.sid;
@@ -104,29 +139,59 @@ static void set_cookie(ta_ctx_t *ctx, const char *name, const char *value,
     }
 }
 
-ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
-                                const char *jti, const char **access)
+/* Seconds a token expiring at exp has left (at least 1, so the cookie is set
+ * rather than deleted even in the last second). */
+static apr_int64_t left(ta_ctx_t *ctx, apr_int64_t exp)
+{
+    return exp - ctx->now > 0 ? exp - ctx->now : 1;
+}
+
+static ta_error_t *cannot_sign(ta_ctx_t *ctx)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, TA_LOGNO(303)
+                  "cannot sign tokens (no signing key?)");
+    return ta_error_make(ctx->r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot issue tokens");
+}
+
+/* Signs an access token issued at iat and sets the access and logged_in cookies. */
+static ta_error_t *set_access(ta_ctx_t *ctx, const char *uid, const char *sid,
+                              apr_int64_t iat, const char **access)
 {
     ta_server_conf_t *sc = ctx->sc;
-    int access_ttl = ta_conf_access_ttl(sc), refresh_ttl = ta_conf_refresh_ttl(sc);
-    ta_claims_t at = { "at+jwt", uid, sid, NULL, sc->issuer, sc->audience,
-                       ctx->now, ctx->now + access_ttl };
-    ta_claims_t rt = { "rt+jwt", uid, sid, jti, sc->issuer, sc->audience,
-                       ctx->now, ctx->now + refresh_ttl };
+    apr_int64_t exp = iat + ta_conf_access_ttl(sc);
+    ta_claims_t at = { "at+jwt", uid, sid, NULL, sc->issuer, sc->audience, iat, exp };
     const char *a = ta_jwt_sign(ctx->r->pool, sc->access_keys, &at);
-    const char *f = ta_jwt_sign(ctx->r->pool, sc->refresh_keys, &rt);
 
-    if (a == NULL || f == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, TA_LOGNO(303)
-                      "cannot sign tokens (no signing key?)");
-        return ta_error_make(ctx->r->pool, TA_E_INTERNAL_SERVER_ERROR,
-                             "Cannot issue tokens");
+    if (a == NULL) {
+        return cannot_sign(ctx);
     }
-    set_cookie(ctx, sc->cookie_access, a, access_ttl);
-    set_cookie(ctx, sc->cookie_refresh, f, refresh_ttl);
-    set_cookie(ctx, sc->cookie_loggedin, "true", access_ttl);
+    set_cookie(ctx, sc->cookie_access, a, left(ctx, exp));
+    set_cookie(ctx, sc->cookie_loggedin, "true", left(ctx, exp));
     if (access) *access = a;
     return NULL;
+}
+
+ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
+                                const char *jti, apr_int64_t iat, const char **access)
+{
+    ta_server_conf_t *sc = ctx->sc;
+    apr_int64_t exp = iat + ta_conf_refresh_ttl(sc);
+    ta_claims_t rt = { "rt+jwt", uid, sid, jti, sc->issuer, sc->audience, iat, exp };
+    const char *f = ta_jwt_sign(ctx->r->pool, sc->refresh_keys, &rt);
+
+    if (f == NULL) {
+        return cannot_sign(ctx);
+    }
+    set_cookie(ctx, sc->cookie_refresh, f, left(ctx, exp));
+    return set_access(ctx, uid, sid, iat, access);
+}
+
+ta_error_t *ta_ctx_issue_access(ta_ctx_t *ctx, const char *uid, const char *sid,
+                                const char *refresh_token, apr_int64_t refresh_exp,
+                                const char **access)
+{
+    set_cookie(ctx, ctx->sc->cookie_refresh, refresh_token, left(ctx, refresh_exp));
+    return set_access(ctx, uid, sid, ctx->now, access);
 }
 
 void ta_ctx_clear_cookies(ta_ctx_t *ctx)

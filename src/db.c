@@ -17,6 +17,8 @@
                   ISO("created_at") ", " ISO("updated_at")
 #define TXN_COLS  "id, amount, txn_type, summary, tag, user_id, " \
                   ISO("created_at") ", " ISO("updated_at")
+#define TXN_COLS_T "t.id, t.amount, t.txn_type, t.summary, t.tag, t.user_id, " \
+                   ISO("t.created_at") ", " ISO("t.updated_at")
 
 typedef struct {
     const char *label;
@@ -24,7 +26,7 @@ typedef struct {
 } statement_t;
 
 enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
-       ST_AUDIT_INSERT, ST__COUNT };
+       ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST__COUNT };
 
 static const statement_t statements[ST__COUNT] = {
     [ST_USER_INSERT] = { "trpcauth_user_insert",
@@ -35,16 +37,25 @@ static const statement_t statements[ST__COUNT] = {
     [ST_USER_BY_ID] = { "trpcauth_user_by_id",
         "SELECT " USER_COLS " FROM users WHERE id = %d" },
     [ST_TXN_INSERT] = { "trpcauth_txn_insert",
+        /* Written only while the user exists: a token that outlived its
+         * user inserts nothing (no row comes back). */
         "INSERT INTO transactions (amount, txn_type, summary, tag, user_id) "
-        "VALUES (%d, %s::\"txnType\", %s, "
-        "CASE WHEN %s = '1' THEN 'Others'::\"tag\" ELSE %s::\"tag\" END, %d) "
+        "SELECT %d, %s::\"txnType\", %s, "
+        "CASE WHEN %s = '1' THEN 'Others'::\"tag\" ELSE %s::\"tag\" END, u.id "
+        "FROM users u WHERE u.id = %d "
         "RETURNING " TXN_COLS },
     [ST_TXN_LIST] = { "trpcauth_txn_list",
-        "SELECT " TXN_COLS " FROM transactions WHERE user_id = %d "
-        "ORDER BY created_at DESC, id DESC" },
+        /* From users: no row at all means the user is gone; one row of
+         * NULLs means a user without transactions. */
+        "SELECT " TXN_COLS_T " FROM users u LEFT JOIN transactions t ON t.user_id = u.id "
+        "WHERE u.id = %d ORDER BY t.created_at DESC, t.id DESC" },
     [ST_AUDIT_INSERT] = { "trpcauth_audit_insert",
         "INSERT INTO auth_events (event, user_id, session_id, ip, user_agent, detail) "
         "VALUES (%s, %d, %s, %s, %s, %s::jsonb)" },
+    [ST_USER_HASH] = { "trpcauth_user_hash",
+        "SELECT id, password FROM users WHERE id = %d" },
+    [ST_USER_SET_PASSWORD] = { "trpcauth_user_set_password",
+        "UPDATE users SET password = %s, updated_at = now() WHERE id = %d RETURNING id, password" },
 };
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
@@ -117,6 +128,15 @@ static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
     return NULL;
 }
 
+/* A column's text, or NULL for SQL NULL (apr_dbd_get_entry gives "" for
+ * both with the pgsql driver). */
+static const char *col(const apr_dbd_driver_t *d, apr_dbd_row_t *row, int n)
+{
+    const char *v = NULL;
+
+    return apr_dbd_datum_get(d, row, n, APR_DBD_TYPE_STRING, &v) == APR_SUCCESS ? v : NULL;
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -134,15 +154,15 @@ static json_t *date_of(const char *s)
 
 static json_t *user_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
 {
-    const char *verified = apr_dbd_get_entry(d, row, 2);
+    const char *verified = col(d, row, 2);
     json_t *u = json_object();
 
-    json_object_set_new(u, "id", int_of(apr_dbd_get_entry(d, row, 0)));
-    json_object_set_new(u, "email", str_or_null(apr_dbd_get_entry(d, row, 1)));
+    json_object_set_new(u, "id", int_of(col(d, row, 0)));
+    json_object_set_new(u, "email", str_or_null(col(d, row, 1)));
     json_object_set_new(u, "emailVerified",
                         json_boolean(verified && (verified[0] == 't' || verified[0] == '1')));
-    json_object_set_new(u, "createdAt", date_of(apr_dbd_get_entry(d, row, 3)));
-    json_object_set_new(u, "updatedAt", date_of(apr_dbd_get_entry(d, row, 4)));
+    json_object_set_new(u, "createdAt", date_of(col(d, row, 3)));
+    json_object_set_new(u, "updatedAt", date_of(col(d, row, 4)));
     return u;
 }
 
@@ -150,22 +170,22 @@ static json_t *txn_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *
 {
     json_t *t = json_object();
 
-    json_object_set_new(t, "id", int_of(apr_dbd_get_entry(d, row, 0)));
-    json_object_set_new(t, "amount", int_of(apr_dbd_get_entry(d, row, 1)));
-    json_object_set_new(t, "txnType", str_or_null(apr_dbd_get_entry(d, row, 2)));
-    json_object_set_new(t, "summary", str_or_null(apr_dbd_get_entry(d, row, 3)));
-    json_object_set_new(t, "tag", str_or_null(apr_dbd_get_entry(d, row, 4)));
-    json_object_set_new(t, "userId", int_of(apr_dbd_get_entry(d, row, 5)));
-    json_object_set_new(t, "createdAt", date_of(apr_dbd_get_entry(d, row, 6)));
-    json_object_set_new(t, "updatedAt", date_of(apr_dbd_get_entry(d, row, 7)));
+    json_object_set_new(t, "id", int_of(col(d, row, 0)));
+    json_object_set_new(t, "amount", int_of(col(d, row, 1)));
+    json_object_set_new(t, "txnType", str_or_null(col(d, row, 2)));
+    json_object_set_new(t, "summary", str_or_null(col(d, row, 3)));
+    json_object_set_new(t, "tag", str_or_null(col(d, row, 4)));
+    json_object_set_new(t, "userId", int_of(col(d, row, 5)));
+    json_object_set_new(t, "createdAt", date_of(col(d, row, 6)));
+    json_object_set_new(t, "updatedAt", date_of(col(d, row, 7)));
     return t;
 }
 
 static json_t *credentials_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
 {
     json_t *c = json_object();
-    json_object_set_new(c, "id", str_or_null(apr_dbd_get_entry(d, row, 0)));
-    json_object_set_new(c, "hash", str_or_null(apr_dbd_get_entry(d, row, 1)));
+    json_object_set_new(c, "id", str_or_null(col(d, row, 0)));
+    json_object_set_new(c, "hash", str_or_null(col(d, row, 1)));
     return c;
 }
 
@@ -188,12 +208,13 @@ ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *has
     return e;
 }
 
-ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
-                                   const char **id, const char **hash)
+/* Runs a statement that selects (id, password) by one key (email or id). */
+static ta_error_t *credentials_by(request_rec *r, int which, const char *key,
+                                  const char **id, const char **hash)
 {
-    const char *args[1] = { email };
+    const char *args[1] = { key };
     json_t *rows = json_array(), *c;
-    ta_error_t *e = query_rows(r, ST_USER_CREDENTIALS, credentials_row, rows, 1, args);
+    ta_error_t *e = query_rows(r, which, credentials_row, rows, 1, args);
 
     *id = *hash = NULL;
     if (e) {
@@ -206,6 +227,12 @@ ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
         json_decref(c);
     }
     return NULL;
+}
+
+ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
+                                   const char **id, const char **hash)
+{
+    return credentials_by(r, ST_USER_CREDENTIALS, email, id, hash);
 }
 
 ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user)
@@ -238,16 +265,26 @@ ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amou
     return NULL;
 }
 
+/* A row of the users LEFT JOIN transactions list: null for the user's
+ * row without any transaction. */
+static json_t *txn_list_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+{
+    return col(d, row, 0) ? txn_row(p, d, row) : json_null();
+}
+
 ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows)
 {
     const char *args[1] = { user_id };
     json_t *list = json_array();
-    ta_error_t *e = query_rows(r, ST_TXN_LIST, txn_row, list, 1, args);
+    ta_error_t *e = query_rows(r, ST_TXN_LIST, txn_list_row, list, 1, args);
 
-    if (e) {
+    *rows = NULL;
+    if (e || json_array_size(list) == 0) {      /* an error, or no such user */
         json_decref(list);
-        *rows = NULL;
         return e;
+    }
+    if (json_is_null(json_array_get(list, 0))) {
+        json_array_clear(list);
     }
     *rows = ta_json_pool(r->pool, list);
     return NULL;
@@ -274,4 +311,23 @@ ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *us
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
     return NULL;
+}
+
+ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **hash)
+{
+    const char *uid;
+
+    return credentials_by(r, ST_USER_HASH, id, &uid, hash);
+}
+
+ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
+                                    int *updated)
+{
+    const char *args[2] = { hash, id };
+    json_t *rows = json_array();
+    ta_error_t *e = query_rows(r, ST_USER_SET_PASSWORD, credentials_row, rows, 2, args);
+
+    *updated = e == NULL && json_array_size(rows) == 1;
+    json_decref(rows);
+    return e;
 }

@@ -1,8 +1,11 @@
 /*
- * proc_auth.c - auth.register, auth.login, auth.me.
+ * proc_auth.c - auth.register, auth.login, auth.me, auth.changePassword.
+ * (The session procedures are in proc_session.c.)
  */
 #include "ta_procs.h"
+#include "ta_audit.h"
 #include "ta_db.h"
+#include "ta_jti.h"
 #include "ta_log.h"
 #include "ta_password.h"
 #include "ta_session.h"
@@ -47,6 +50,29 @@ static int email_is_valid(const char *e)
     return dot && dot > at + 1 && dot[1] != '\0';
 }
 
+/* Checks the length of a password (field) that is about to be hashed
+ * (is_new) or only compared. */
+static void check_password(ta_validator_t *v, const char *field, const char *password,
+                           int is_new)
+{
+    apr_size_t n = password ? strlen(password) : 0;
+
+    if (password == NULL) {
+        return;
+    }
+    if (is_new && n < TA_PASSWORD_MIN) {
+        ta_v_fail(v, field, "too_small",
+                  "String must contain at least %d character(s)", TA_PASSWORD_MIN);
+    }
+    else if (is_new && n > TA_PASSWORD_MAX) {
+        ta_v_fail(v, field, "too_big", "Password must be at most %d bytes", TA_PASSWORD_MAX);
+    }
+    else if (n > LOGIN_PASSWORD_MAX) {
+        ta_v_fail(v, field, "too_big", "String must contain at most %d character(s)",
+                  LOGIN_PASSWORD_MAX);
+    }
+}
+
 /* Reads {email, password} and normalizes the email. */
 static ta_error_t *read_credentials(ta_ctx_t *ctx, json_t *input, int is_new,
                                     const char **email, const char **password)
@@ -61,21 +87,7 @@ static ta_error_t *read_credentials(ta_ctx_t *ctx, json_t *input, int is_new,
     if (*email && !email_is_valid(*email)) {
         ta_v_fail(&v, "email", "invalid_string", "Invalid email");
     }
-    if (*password && is_new) {
-        apr_size_t n = strlen(*password);
-        if (n < TA_PASSWORD_MIN) {
-            ta_v_fail(&v, "password", "too_small",
-                      "String must contain at least %d character(s)", TA_PASSWORD_MIN);
-        }
-        else if (n > TA_PASSWORD_MAX) {
-            ta_v_fail(&v, "password", "too_big",
-                      "Password must be at most %d bytes", TA_PASSWORD_MAX);
-        }
-    }
-    else if (*password && strlen(*password) > LOGIN_PASSWORD_MAX) {
-        ta_v_fail(&v, "password", "too_big", "String must contain at most %d character(s)",
-                  LOGIN_PASSWORD_MAX);
-    }
+    check_password(&v, "password", *password, is_new);
     return ta_v_finish(&v);
 }
 
@@ -122,18 +134,26 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
     if (!ok) {
         return ta_error_make(r->pool, TA_E_UNAUTHORIZED, "Invalid email or password");
     }
-    jti = ta_random_id(r->pool, 16);
-    switch (ta_session_create(r, ctx->sc, uid, ta_sha256_hex(r->pool, jti), &sid)) {
-    case TA_SESS_OK:
-        break;
-    default:
+    /* A fresh random session id; its refresh tokens get the derived ids of
+     * generation 0, 1, ... (ta_jti.h). */
+    sid = ta_random_id(r->pool, 20);
+    jti = sid ? ta_jti_make(r->pool, ctx->sc->jti_key, sid, 0) : NULL;
+    if (jti == NULL || ta_session_create(r, ctx->sc, uid, sid, ta_sha256_hex(r->pool, jti),
+                                         ctx->now) != TA_SESS_OK) {
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
     }
-    if ((e = ta_ctx_issue_tokens(ctx, uid, sid, jti, NULL)) != NULL) {
+    if ((e = ta_ctx_issue_tokens(ctx, uid, sid, jti, ctx->now, NULL)) != NULL) {
         return e;
     }
     *output = json_pack("{s:b}", "success", 1);
     return NULL;
+}
+
+/* A user whose valid token outlived the row (deleted): as good as logged out. */
+static ta_error_t *user_gone(ta_ctx_t *ctx)
+{
+    return ta_error_make(ctx->r->pool, TA_E_UNAUTHORIZED,
+                         "You must be logged in to access this resource");
 }
 
 ta_error_t *ta_proc_auth_me(ta_ctx_t *ctx, json_t *input, json_t **output)
@@ -145,9 +165,65 @@ ta_error_t *ta_proc_auth_me(ta_ctx_t *ctx, json_t *input, json_t **output)
         return e;
     }
     if (user == NULL) {     /* deleted since the token was issued */
-        return ta_error_make(ctx->r->pool, TA_E_UNAUTHORIZED,
-                             "You must be logged in to access this resource");
+        return user_gone(ctx);
     }
     *output = json_incref(user);
+    return NULL;
+}
+
+/* Checks currentPassword against the stored hash: a wrong one is a
+ * BAD_REQUEST on that field (the session itself is fine, so not UNAUTHORIZED,
+ * which frontends take as "logged out"). */
+static ta_error_t *check_current_password(ta_ctx_t *ctx, const char *current)
+{
+    const char *hash;
+    ta_validator_t v;
+    ta_error_t *e;
+
+    if ((e = ta_db_user_password(ctx->r, ctx->user_id, &hash)) != NULL) {
+        return e;
+    }
+    if (hash == NULL) {
+        return user_gone(ctx);
+    }
+    if (ta_password_verify(current, hash)) {
+        return NULL;
+    }
+    ta_v_init(&v, ctx->r->pool, ta_json_pool(ctx->r->pool, json_object()));
+    ta_v_fail(&v, "currentPassword", "custom", "Current password is incorrect");
+    return ta_v_finish(&v);
+}
+
+ta_error_t *ta_proc_auth_change_password(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    request_rec *r = ctx->r;
+    const char *current, *next, *hash;
+    ta_validator_t v;
+    ta_error_t *e;
+    int updated;
+
+    ta_v_init(&v, r->pool, input);
+    current = ta_v_string(&v, "currentPassword", 1);
+    next = ta_v_string(&v, "newPassword", 1);
+    check_password(&v, "currentPassword", current, 0);
+    check_password(&v, "newPassword", next, 1);
+    if ((e = ta_v_finish(&v)) != NULL || (e = check_current_password(ctx, current)) != NULL) {
+        return e;
+    }
+    if ((hash = ta_password_hash(r->pool, next, ta_conf_bcrypt_cost(ctx->sc))) == NULL) {
+        return ta_error_make(r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot hash password");
+    }
+    if ((e = ta_db_user_set_password(r, ctx->user_id, hash, &updated)) != NULL) {
+        return e;
+    }
+    if (!updated) {
+        return user_gone(ctx);
+    }
+    /* After the update, so that no session made with the old password survives. */
+    if (ta_session_revoke_all(r, ctx->sc, ctx->user_id, ctx->session_id, NULL) != TA_SESS_OK) {
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
+    }
+    ta_audit(ctx, "change_password", ctx->user_id, ctx->session_id, NULL);
+    *output = json_pack("{s:b}", "success", 1);
     return NULL;
 }

@@ -6,6 +6,13 @@
 #include "ta_db.h"
 #include "ta_validate.h"
 
+/* The user of a valid token was deleted since: as good as no session. */
+static ta_error_t *user_gone(ta_ctx_t *ctx)
+{
+    return ta_error_make(ctx->r->pool, TA_E_UNAUTHORIZED,
+                         "You must be logged in to access this resource");
+}
+
 static const char *const txn_types[] = { "Incoming", "Outgoing", NULL };
 static const char *const tags[] = {
     "Food", "Travel", "Shopping", "Investment", "Salary", "Bill", "Others", NULL
@@ -37,6 +44,9 @@ ta_error_t *ta_proc_txn_create(ta_ctx_t *ctx, json_t *input, json_t **output)
                               tag_given, tag, &row)) != NULL) {
         return e;
     }
+    if (json_array_size(row) == 0) {
+        return user_gone(ctx);
+    }
     *output = json_incref(row);
     return NULL;
 }
@@ -48,6 +58,9 @@ ta_error_t *ta_proc_txn_get_all(ta_ctx_t *ctx, json_t *input, json_t **output)
 
     if ((e = ta_db_txn_list(ctx->r, ctx->user_id, &rows)) != NULL) {
         return e;
+    }
+    if (rows == NULL) {
+        return user_gone(ctx);
     }
     *output = json_incref(rows);
     return NULL;

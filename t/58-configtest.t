@@ -1,0 +1,55 @@
+# Weak or missing keys stop Apache before it serves (CONTRACT §4, §9, issue #3): `apache2 -t` with a 10-byte
+# HS256 secret fails with a message that names TrpcAuthAccessKey; the same configuration with a 48-byte secret
+# passes. Runs the configured httpd binary on small configuration files of its own.
+use strict;
+use warnings;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use File::Temp qw(tempdir);
+use TrpcT;
+
+plan tests => 7;
+
+my $httpd = Apache::Test::vars('httpd');
+my $top = Apache::Test::vars('top_dir');
+my $dir = tempdir(CLEANUP => 1);
+
+sub spit { my ($f, $d) = @_; open my $fh, '>:raw', $f or die "$f: $!"; print $fh $d; close $fh }
+
+# (exit status, output) of `httpd -t` on a configuration with the given access-key line.
+sub configtest {
+    my $key_line = shift;
+    my $conf = "$dir/httpd.conf";
+    spit($conf, <<"CONF");
+ServerRoot "$dir"
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"
+Listen 127.0.0.1:1
+ErrorLog "$dir/error_log"
+PidFile "$dir/httpd.pid"
+$key_line
+TrpcAuthRefreshKey HS256 file:$dir/good.key
+CONF
+    my $out = qx{'$httpd' -t -f '$conf' 2>&1};
+    return ($? >> 8, $out);
+}
+
+spit("$dir/weak.key", "0123456789\n");
+spit("$dir/good.key", ('k' x 48) . "\n");
+
+my ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/weak.key");
+isnt($rc, 0, 'configtest with a 10-byte HS256 secret fails') or diag $out;
+like($out, qr/TrpcAuthAccessKey/, '... with a message naming TrpcAuthAccessKey') or diag $out;
+like($out, qr/10 bytes.*at least 32/, '... and saying why (10 bytes, at least 32)') or diag $out;
+unlike($out, qr/0123456789/, '... without printing the secret') or diag $out;
+
+($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/missing.key");
+ok($rc != 0 && $out =~ /TrpcAuthAccessKey.*missing\.key/, 'a missing key file fails too, naming directive and file')
+    or diag $out;
+
+($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key");
+is($rc, 0, 'the same configuration with a 48-byte secret passes') or diag $out;
+like($out, qr/Syntax OK/, '... Syntax OK') or diag $out;
