@@ -52,6 +52,25 @@ static void add_cors_headers(ta_ctx_t *ctx, const char *origin)
     }
 }
 
+/* With an allow-list configured, a request that names an Origin not on it
+ * (including "null") may read, without CORS headers, but may not change
+ * anything: every method other than GET/HEAD/OPTIONS is refused before its
+ * body is read or any procedure runs (CONTRACT §6). No Origin at all is a
+ * server-to-server call and is served normally. */
+static ta_error_t *refuse_foreign_origin(ta_ctx_t *ctx, const char *allowed)
+{
+    request_rec *r = ctx->r;
+
+    if (ctx->dc->cors_origins == NULL || allowed != NULL
+        || apr_table_get(r->headers_in, "Origin") == NULL
+        || r->method_number == M_GET || r->method_number == M_OPTIONS) {
+        return NULL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(801)
+                  "%s from an Origin not in TrpcAuthCORSOrigin refused", r->method);
+    return ta_error_make(r->pool, TA_E_FORBIDDEN, "Origin not allowed");
+}
+
 /* OPTIONS on any tRPC URL: a preflight answered without authentication. */
 static int answer_preflight(ta_ctx_t *ctx, const char *origin)
 {
@@ -270,6 +289,9 @@ int ta_handler(request_rec *r)
     if (r->header_only) {            /* HEAD: tRPC answers 204 before anything else */
         r->status = HTTP_NO_CONTENT;
         return OK;
+    }
+    if ((e = refuse_foreign_origin(ctx, origin)) != NULL) {
+        return send_request_error(ctx, e, NULL);
     }
     memset(&raw, 0, sizeof(raw));
     raw.method = r->method;
