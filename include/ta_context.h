@@ -29,10 +29,19 @@ typedef struct {
     int refresh_done;
     ta_error_t *refresh_error;
     const char *refresh_access;  /* the access token issued */
+
+    /* Password checks (bcrypt) run in this request: at most one, so a batch
+     * cannot buy many (ta_ctx_admit_password_check). */
+    int password_checks;
 } ta_ctx_t;
 
 /* The context of r (made on first call). */
 ta_ctx_t *ta_ctx_get(request_rec *r);
+
+/* Admits one bcrypt computation for this request: NULL for the first, a
+ * TOO_MANY_REQUESTS error for any later one (a batch may hold only one
+ * register, login or changePassword call that reaches bcrypt). */
+ta_error_t *ta_ctx_admit_password_check(ta_ctx_t *ctx);
 
 /* A cookie of the request by name, or NULL. */
 const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name);

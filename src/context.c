@@ -31,6 +31,19 @@ ta_ctx_t *ta_ctx_get(request_rec *r)
     return ctx;
 }
 
+ta_error_t *ta_ctx_admit_password_check(ta_ctx_t *ctx)
+{
+    ta_error_t *e;
+
+    if (ctx->password_checks++ == 0) {
+        return NULL;
+    }
+    e = ta_error_make(ctx->r->pool, TA_E_TOO_MANY_REQUESTS,
+                      "Only one register, login or changePassword call per request");
+    e->retry_after = 1;
+    return e;
+}
+
 const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name)
 {
     return ta_cookie_get(ctx->r->pool, apr_table_get(ctx->r->headers_in, "Cookie"),

@@ -53,16 +53,19 @@ static void add_cors_headers(ta_ctx_t *ctx, const char *origin)
 }
 
 /* With an allow-list configured, a request that names an Origin not on it
- * (including "null") may read, without CORS headers, but may not change
- * anything: every method other than GET/HEAD/OPTIONS is refused before its
- * body is read or any procedure runs (CONTRACT §6). No Origin at all is a
+ * (including "null"), or that the browser marks Sec-Fetch-Site: cross-site,
+ * may read, without CORS headers, but may not change anything: every method
+ * other than GET/HEAD/OPTIONS is refused before its body is read or any
+ * procedure runs (CONTRACT §6). A request with neither header is a
  * server-to-server call and is served normally. */
 static ta_error_t *refuse_foreign_origin(ta_ctx_t *ctx, const char *allowed)
 {
     request_rec *r = ctx->r;
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    int foreign_origin = allowed == NULL && apr_table_get(r->headers_in, "Origin") != NULL;
+    int cross_site = allowed == NULL && site != NULL && strcasecmp(site, "cross-site") == 0;
 
-    if (ctx->dc->cors_origins == NULL || allowed != NULL
-        || apr_table_get(r->headers_in, "Origin") == NULL
+    if (ctx->dc->cors_origins == NULL || !(foreign_origin || cross_site)
         || r->method_number == M_GET || r->method_number == M_OPTIONS) {
         return NULL;
     }
@@ -182,6 +185,7 @@ static void resolve_call(ta_ctx_t *ctx, ta_call_t *call)
         call->error = call->input_error;
         return;
     }
+
     call->error = proc->fn(ctx, proc->takes_input ? call->input : NULL, &output);
     call->output = call->error ? (json_decref(output), NULL) : ta_json_pool(r->pool, output);
 }

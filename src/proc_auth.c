@@ -4,6 +4,7 @@
  */
 #include "ta_procs.h"
 #include "ta_audit.h"
+#include "ta_ratelimit.h"
 #include "ta_db.h"
 #include "ta_jti.h"
 #include "ta_log.h"
@@ -98,7 +99,9 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     json_t *user;
     ta_error_t *e;
 
-    if ((e = read_credentials(ctx, input, 1, &email, &password)) != NULL) {
+    if ((e = read_credentials(ctx, input, 1, &email, &password)) != NULL
+        || (e = ta_rate_hit(ctx, TA_RL_REGISTER_IP, r->useragent_ip)) != NULL
+        || (e = ta_ctx_admit_password_check(ctx)) != NULL) {
         return e;
     }
     hash = ta_password_hash(r->pool, password, ta_conf_bcrypt_cost(ctx->sc));
@@ -111,6 +114,10 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     if (user == NULL) {
         return ta_error_make(r->pool, TA_E_CONFLICT, "User already exists");
     }
+    ta_audit(ctx, "register",
+             apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                          (apr_int64_t)json_integer_value(json_object_get(user, "id"))),
+             NULL, NULL);
     *output = json_pack("{s:b, s:[O]}", "success", 1, "user", user);
     return NULL;
 }
@@ -122,7 +129,11 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
     int ok;
     ta_error_t *e;
 
-    if ((e = read_credentials(ctx, input, 0, &email, &password)) != NULL) {
+    /* Both limits count every attempt, before any bcrypt work is spent. */
+    if ((e = read_credentials(ctx, input, 0, &email, &password)) != NULL
+        || (e = ta_rate_hit(ctx, TA_RL_LOGIN_IP, r->useragent_ip)) != NULL
+        || (e = ta_rate_hit(ctx, TA_RL_LOGIN_ACCOUNT, email)) != NULL
+        || (e = ta_ctx_admit_password_check(ctx)) != NULL) {
         return e;
     }
     if ((e = ta_db_user_credentials(r, email, &uid, &hash)) != NULL) {
@@ -132,6 +143,10 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
      * takes as long as for a wrong password. */
     ok = ta_password_verify(password, hash ? hash : ctx->sc->dummy_hash) && uid != NULL;
     if (!ok) {
+        json_t *detail = json_pack("{s:s, s:s}", "email", email,
+                                   "reason", uid ? "wrong password" : "unknown email");
+        ta_audit(ctx, "login_failed", uid, NULL, detail);
+        json_decref(detail);
         return ta_error_make(r->pool, TA_E_UNAUTHORIZED, "Invalid email or password");
     }
     /* A fresh random session id; its refresh tokens get the derived ids of
@@ -145,6 +160,7 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
     if ((e = ta_ctx_issue_tokens(ctx, uid, sid, jti, ctx->now, NULL)) != NULL) {
         return e;
     }
+    ta_audit(ctx, "login", uid, sid, NULL);
     *output = json_pack("{s:b}", "success", 1);
     return NULL;
 }
@@ -207,7 +223,8 @@ ta_error_t *ta_proc_auth_change_password(ta_ctx_t *ctx, json_t *input, json_t **
     next = ta_v_string(&v, "newPassword", 1);
     check_password(&v, "currentPassword", current, 0);
     check_password(&v, "newPassword", next, 1);
-    if ((e = ta_v_finish(&v)) != NULL || (e = check_current_password(ctx, current)) != NULL) {
+    if ((e = ta_v_finish(&v)) != NULL || (e = ta_ctx_admit_password_check(ctx)) != NULL
+        || (e = check_current_password(ctx, current)) != NULL) {
         return e;
     }
     if ((hash = ta_password_hash(r->pool, next, ta_conf_bcrypt_cost(ctx->sc))) == NULL) {

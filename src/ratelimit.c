@@ -61,6 +61,7 @@ ta_error_t *ta_rate_hit(ta_ctx_t *ctx, ta_rate_scope_t scope, const char *subjec
         json_decref(detail);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(401)
-                  "rate limit %s exceeded (%lld attempts)", scope_keys[scope], count);
+                  "rate limit %s exceeded (%" APR_INT64_T_FMT " attempts)",
+                  scope_keys[scope], (apr_int64_t)count);
     return e;
 }
