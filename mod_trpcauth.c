@@ -5,6 +5,8 @@
  *   post_config  checks every server's configuration (keys, defaults), registers
  *                the prepared statements with mod_dbd, makes the dummy bcrypt hash
  *   child_init   creates each server's Redis connection pool in the child
+ *   translate_name, map_to_storage
+ *                tRPC URLs map to no file (no file system walk)
  *   handler      the tRPC endpoint (SetHandler trpcauth)
  *   authn        AuthType trpcauth for any location (src/authn.c)
  */
@@ -12,6 +14,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
 
 #include "ta_authn.h"
 #include "ta_config.h"
@@ -70,6 +73,8 @@ static void ta_register_hooks(apr_pool_t *p)
 
     ap_hook_post_config(ta_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(ta_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(ta_handler_translate, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(ta_handler_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ta_authn_register_hooks(p);
 }

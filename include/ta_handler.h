@@ -8,4 +8,9 @@
 
 int ta_handler(request_rec *r);
 
+/* translate_name and map_to_storage: a URL of a trpcauth location maps to no
+ * file (a pseudo file name, no file system walk). */
+int ta_handler_translate(request_rec *r);
+int ta_handler_map_to_storage(request_rec *r);
+
 #endif

@@ -11,8 +11,10 @@
 #include "ta_trpc.h"
 
 #include <apr_strings.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
 
 #define HANDLER_NAME "trpcauth"
 
@@ -243,30 +245,82 @@ static int send_request_error(ta_ctx_t *ctx, const ta_error_t *e, const char *pa
     return send_output(ctx->r, &out);
 }
 
+/* path without the section prefix loc, or NULL when loc is not a prefix of
+ * path at a segment boundary. */
+static const char *after_prefix(const char *path, const char *loc)
+{
+    apr_size_t n;
+
+    if (loc == NULL || *loc != '/') {
+        return NULL;
+    }
+    n = strlen(loc);
+    while (n > 1 && loc[n - 1] == '/') n--;
+    if (strncmp(path, loc, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+        return path + n;
+    }
+    return NULL;
+}
+
 /* The procedure part of the URL: what follows the <Location> prefix, taken
- * from the raw (still percent-encoded) URI so it is decoded exactly once. */
+ * from the raw (still percent-encoded) URI so it is decoded exactly once.
+ * The prefix is the path of the section that set the handler (httpd's own
+ * record of it, which exists even when the section holds no directive of
+ * ours), else the last path segment. */
 static const char *procedure_path(ta_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     const char *uri = r->unparsed_uri ? r->unparsed_uri : r->uri;
-    const char *loc = ctx->dc->location;
     const char *q = strchr(uri, '?');
     const char *path = q ? apr_pstrndup(r->pool, uri, (apr_size_t)(q - uri)) : uri;
-    const char *slash;
+    const char *rest, *slash;
 
     if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
         path = strchr(strstr(path, "//") + 2, '/');
         if (path == NULL) return "";
     }
-    if (loc && *loc == '/') {
-        apr_size_t n = strlen(loc);
-        while (n > 1 && loc[n - 1] == '/') n--;
-        if (strncmp(path, loc, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
-            return path + n;
-        }
+    if (core && core->r == NULL && !core->d_is_fnmatch
+        && (rest = after_prefix(path, core->d)) != NULL) {
+        return rest;
+    }
+    if ((rest = after_prefix(path, ctx->dc->location)) != NULL) {
+        return rest;
     }
     slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+/* No file lies behind a tRPC URL. httpd's own translation maps the URL
+ * onto the document root, which fails a long batch URL with 403 "File name
+ * too long" before the handler runs. So, as mod_proxy does, a URL whose
+ * location sets our handler gets a pseudo file name here (the location walk
+ * has already run), and map_to_storage skips the file system walk for it. */
+#define PSEUDO_FILE_PREFIX "trpcauth:"
+
+int ta_handler_translate(request_rec *r)
+{
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *handler, *err = NULL;
+
+    if (core == NULL || core->expr_handler == NULL || r->proxyreq) {
+        return DECLINED;
+    }
+    handler = ap_expr_str_exec(r, core->expr_handler, &err);
+    if (err != NULL || handler == NULL || strcmp(handler, HANDLER_NAME) != 0) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, PSEUDO_FILE_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+int ta_handler_map_to_storage(request_rec *r)
+{
+    if (r->filename && strncmp(r->filename, PSEUDO_FILE_PREFIX,
+                               sizeof(PSEUDO_FILE_PREFIX) - 1) == 0) {
+        return OK;
+    }
+    return DECLINED;
 }
 
 int ta_handler(request_rec *r)
