@@ -96,34 +96,89 @@ static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
     return NULL;
 }
 
-/* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
-typedef json_t *(*row_fn)(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row);
+/* Runs a prepared statement: a SELECT (or INSERT ... RETURNING) into *res
+ * when res is given, else a plain command. Returns the driver's code. */
+static int execute(request_rec *r, ap_dbd_t *dbd, apr_dbd_prepared_t *st,
+                   apr_dbd_results_t **res, int nargs, const char **args)
+{
+    int nrows = 0;
 
-static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
-                              int nargs, const char **args)
+    /* random access (1): the driver runs the statement synchronously, so an
+     * error surfaces here instead of silently ending the row loop. */
+    if (res) {
+        return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, st, 1, nargs, args);
+    }
+    return apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &nrows, st, nargs, args);
+}
+
+/* After PostgreSQL restarts, a pooled connection fails once, and libpq's
+ * reset (in mod_dbd's next check) reconnects it without its prepared
+ * statements, so every later use would fail too. When a statement fails:
+ * reconnect if needed, prepare the statement again on this connection (it is
+ * ours alone for the request) and let the caller try once more. If the
+ * statement still existed, preparing fails and the original error stands. */
+static int recover(request_rec *r, ap_dbd_t *dbd, int which, apr_dbd_prepared_t **st)
+{
+    apr_dbd_prepared_t *fresh = NULL;
+
+    if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
+        || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, statements[which].sql,
+                           statements[which].label, &fresh) != 0) {
+        return -1;
+    }
+    apr_hash_set(dbd->prepared, statements[which].label, APR_HASH_KEY_STRING, fresh);
+    *st = fresh;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(205)
+                  "statement %s prepared again on a reconnected connection",
+                  statements[which].label);
+    return 0;
+}
+
+/* Runs statement which, recovering once from a reconnected connection;
+ * SERVICE_UNAVAILABLE when it still fails. */
+static ta_error_t *run(request_rec *r, int which, apr_dbd_results_t **res,
+                       const apr_dbd_driver_t **driver, int nargs, const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
     ta_error_t *e;
     int rv;
 
     if ((e = statement(r, which, &dbd, &st)) != NULL) {
         return e;
     }
-    /* random access (1): the driver runs the statement synchronously, so an
-     * error surfaces here instead of silently ending the row loop. */
-    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, st, 1, nargs, args);
+    rv = execute(r, dbd, st, res, nargs, args);
     if (rv != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
-                      statements[which].label, apr_dbd_error(dbd->driver, dbd->handle, rv));
-        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+        const char *first = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver, dbd->handle, rv));
+        if (recover(r, dbd, which, &st) != 0
+            || (rv = execute(r, dbd, st, res, nargs, args)) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
+                          statements[which].label, first);
+            return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+        }
+    }
+    *driver = dbd->driver;
+    return NULL;
+}
+
+/* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
+typedef json_t *(*row_fn)(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row);
+
+static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
+                              int nargs, const char **args)
+{
+    const apr_dbd_driver_t *driver;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ta_error_t *e;
+
+    if ((e = run(r, which, &res, &driver, nargs, args)) != NULL) {
+        return e;
     }
     /* Read every row, even when only one is wanted: the driver cleans up
      * only after the last one. */
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        json_array_append_new(out, fn(r->pool, dbd->driver, row));
+    while (apr_dbd_get_row(driver, r->pool, res, &row, -1) == 0) {
+        json_array_append_new(out, fn(r->pool, driver, row));
     }
     return NULL;
 }
@@ -294,23 +349,11 @@ ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *us
                                const char *session_id, const char *ip,
                                const char *user_agent, const char *detail_json)
 {
-    ap_dbd_t *dbd;
-    apr_dbd_prepared_t *st;
-    ta_error_t *e;
-    int nrows = 0, rv;
+    const apr_dbd_driver_t *driver;
     const char *args[6] = { event, user_id, session_id, ip, user_agent,
                             detail_json ? detail_json : "{}" };
 
-    if ((e = statement(r, ST_AUDIT_INSERT, &dbd, &st)) != NULL) {
-        return e;
-    }
-    rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &nrows, st, 6, args);
-    if (rv != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(204) "audit insert failed: %s",
-                      apr_dbd_error(dbd->driver, dbd->handle, rv));
-        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
-    }
-    return NULL;
+    return run(r, ST_AUDIT_INSERT, NULL, &driver, 6, args);
 }
 
 ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **hash)
