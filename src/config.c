@@ -13,6 +13,7 @@
 #include <apr_lib.h>
 #include <http_log.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +241,21 @@ static const char *fail(cmd_parms *cmd, const char *fmt, const char *arg)
                         apr_psprintf(cmd->pool, fmt, arg));
 }
 
+/* Parses a whole decimal number from lo to hi into *out; 0 on success. */
+static int parse_range(const char *arg, apr_int64_t lo, apr_int64_t hi, apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || n < lo || n > hi) {
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 /* Parses redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
 static const char *set_redis(cmd_parms *cmd, void *dummy, const char *url)
 {
@@ -408,10 +424,9 @@ static const char *set_samesite(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_bcrypt_cost(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    long cost = strtol(arg, &end, 10);
+    apr_int64_t cost;
 
-    if (*end || cost < 4 || cost > 31) {
+    if (parse_range(arg, 4, 31, &cost) != 0) {
         return fail(cmd, "'%s' must be a bcrypt cost from 4 to 31", arg);
     }
     server_conf(cmd)->bcrypt_cost = (int)cost;
@@ -424,8 +439,7 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *scope
 {
     ta_server_conf_t *sc = server_conf(cmd);
     apr_interval_time_t w;
-    char *end;
-    long n;
+    apr_int64_t n;
     int i;
 
     for (i = 0; i < TA_RL__COUNT; i++) {
@@ -435,8 +449,7 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *scope
         return fail(cmd, "unknown scope '%s' (login-account, login-ip, register-ip, "
                     "refresh-session)", scope);
     }
-    n = strtol(count, &end, 10);
-    if (*end || n < 1 || n > 1000000) {
+    if (parse_range(count, 1, 1000000, &n) != 0) {
         return fail(cmd, "'%s' must be a count from 1 to 1000000", count);
     }
     if (ta_duration_parse(window, &w) != 0 || w < APR_USEC_PER_SEC) {
@@ -465,10 +478,9 @@ static const char *set_transformer(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *set_max_body(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+    apr_int64_t n;
 
-    if (*end || n < 1 || n > 64 * 1024 * 1024) {
+    if (parse_range(arg, 1, 64 * 1024 * 1024, &n) != 0) {
         return fail(cmd, "'%s' must be a size in bytes from 1 to 67108864", arg);
     }
     ((ta_dir_conf_t *)dcv)->max_body = (apr_off_t)n;
@@ -477,10 +489,9 @@ static const char *set_max_body(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *set_max_batch(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
+    apr_int64_t n;
 
-    if (*end || n < 1 || n > 10000) {
+    if (parse_range(arg, 1, 10000, &n) != 0) {
         return fail(cmd, "'%s' must be a number from 1 to 10000", arg);
     }
     ((ta_dir_conf_t *)dcv)->max_batch = (int)n;
