@@ -9,7 +9,7 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
-plan tests => 7;
+plan tests => 12;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -53,3 +53,13 @@ ok($rc != 0 && $out =~ /TrpcAuthAccessKey.*missing\.key/, 'a missing key file fa
 ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key");
 is($rc, 0, 'the same configuration with a 48-byte secret passes') or diag $out;
 like($out, qr/Syntax OK/, '... Syntax OK') or diag $out;
+
+# Wrong values of other directives fail configtest too, each with a message that names the directive.
+for my $case (['TrpcAuthMaxBatchSize 12x', qr/TrpcAuthMaxBatchSize: '12x' must be a number/],
+              ['TrpcAuthBcryptCost 99999999999999999999', qr/TrpcAuthBcryptCost: .* must be a bcrypt cost/],
+              ['TrpcAuthRateLimit login-ip 0 1m', qr/TrpcAuthRateLimit: '0' must be a count/],
+              ['TrpcAuthAccessTokenTTL 15x', qr/TrpcAuthAccessTokenTTL: '15x' is not a lifetime/],
+              ['TrpcAuthCORSOrigin *', qr/TrpcAuthCORSOrigin: '\*' is not allowed/]) {
+    ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key\n$case->[0]");
+    ok($rc != 0 && $out =~ $case->[1], "configtest refuses '$case->[0]', naming the directive") or diag $out;
+}
