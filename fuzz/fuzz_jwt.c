@@ -45,6 +45,8 @@ static ta_keyset_t *ks_es;        /* ES256, no kid (signs) + verify-only kid s2 
  * be reported as leaked. */
 static EVP_PKEY *pkey_roots[16];
 static int npkey_roots;
+static EVP_MAC_CTX *hmac_roots[16];  /* the same for HS256 keys' HMAC templates */
+static int nhmac_roots;
 
 static void die(const char *what)
 {
@@ -87,6 +89,8 @@ static void add(ta_keyset_t **ks, const char *dir, const char *alg, const char *
         die(err ? err : "ta_key_load");
     if (k->pkey && npkey_roots < 16)
         pkey_roots[npkey_roots++] = k->pkey;
+    if (k->hmac && nhmac_roots < 16)
+        hmac_roots[nhmac_roots++] = k->hmac;
     if ((err = ta_keyset_add(key_pool, ks, k)))
         die(err);
 }

@@ -23,6 +23,10 @@ typedef struct {
     apr_size_t secret_len;
     EVP_PKEY *pkey;                /* ES256/EdDSA/RS256; freed by a cleanup on the load pool */
     int can_sign;                  /* a private key (or a secret) */
+    EVP_MAC_CTX *hmac;             /* HS256: HMAC-SHA256 keyed with secret, made once at load and only
+                                    * duplicated afterwards (so threads may share it); freed by a cleanup
+                                    * on the load pool. NULL (also in keys built by hand, as the unit
+                                    * tests do): the one-shot HMAC() is used instead. */
 } ta_key_t;
 
 typedef struct {

@@ -30,4 +30,21 @@ redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
 /* Convenience: NULL-terminated list of C strings. */
 redisReply *ta_redis_commandv(request_rec *r, ...);
 
+/* A Lua script that is sent as EVALSHA: its text and, once computed, the hex
+ * SHA-1 of the text (on first use, by whichever thread gets there first).
+ * Define one per script as static ta_redis_script_t x = TA_REDIS_SCRIPT("..."). */
+typedef struct {
+    const char *text;
+    int state;                 /* 0 no sha yet, 1 being stored, 2 sha ready (__atomic access only) */
+    char sha[41];
+} ta_redis_script_t;
+#define TA_REDIS_SCRIPT(src) { (src), 0, "" }
+
+/* Runs a script: EVALSHA sha numkeys args... (the script text is not sent or
+ * hashed by Redis each time); when Redis does not know the script yet
+ * (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent once as EVAL,
+ * which also loads it. Arguments after numkeys are the keys and then the
+ * arguments, NULL-terminated. The reply as ta_redis_command()'s. */
+redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char *numkeys, ...);
+
 #endif

@@ -25,6 +25,10 @@ ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value);
 /* Plain JSON form of an output: Date markers replaced by their strings.
  * Returns a new reference (NULL in, NULL out). */
 json_t *ta_sj_plain(json_t *value);
+/* The same, for a value the caller is done with (an output about to be
+ * rendered): containers that nobody else holds are converted in place instead
+ * of copied, so value itself may be changed. New reference. */
+json_t *ta_sj_plain_take(json_t *value);
 
 /* superjson envelope of an output: {"json": plain, "meta": {"values":..., "v":1}}
  * with meta only when needed. A NULL value (undefined) gives

@@ -226,6 +226,57 @@ static const char *read_source(apr_pool_t *p, const char *source,
     return apr_psprintf(p, "key source \"%s\" must be file:/path or env:NAME", source);
 }
 
+static apr_status_t mac_ctx_cleanup(void *data)
+{
+    EVP_MAC_CTX_free(data);
+    return APR_SUCCESS;
+}
+
+/* The keyed HMAC-SHA256 template of a secret. HMAC() fetches the algorithm from
+ * the provider store, makes a context and hashes the key into it on every call
+ * (about 24 K instructions per token in bench/profile); duplicating a ready
+ * context skips all of that. NULL if OpenSSL cannot make one. */
+static EVP_MAC_CTX *hmac_template(apr_pool_t *p, const unsigned char *secret, apr_size_t len)
+{
+    OSSL_PARAM params[2];
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+
+    EVP_MAC_free(mac);                 /* the context holds its own reference */
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (ctx == NULL || EVP_MAC_init(ctx, secret, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ERR_clear_error();
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, ctx, mac_ctx_cleanup, apr_pool_cleanup_null);
+    return ctx;
+}
+
+/* HMAC-SHA256(key's secret, msg) into out (32 bytes); 1 on success. Works on a
+ * duplicate of the key's template, which is never updated itself, so the call
+ * is safe from any thread. */
+static int hs256(const ta_key_t *key, const char *msg, size_t msglen, unsigned char *out)
+{
+    EVP_MAC_CTX *ctx;
+    size_t outlen = 0;
+    unsigned int mlen = 0;
+    int ok;
+
+    if (key->hmac == NULL)
+        return HMAC(EVP_sha256(), key->secret, (int)key->secret_len,
+                    (const unsigned char *)msg, msglen, out, &mlen) != NULL
+            && mlen == TA_SHA256_LEN;
+    if ((ctx = EVP_MAC_CTX_dup(key->hmac)) == NULL)
+        return 0;
+    ok = EVP_MAC_update(ctx, (const unsigned char *)msg, msglen) == 1
+      && EVP_MAC_final(ctx, out, &outlen, TA_SHA256_LEN) == 1
+      && outlen == TA_SHA256_LEN;
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+}
+
 static const char *load_secret(apr_pool_t *p, const char *source, char *data,
                                apr_size_t len, int from_file, ta_key_t *key)
 {
@@ -243,6 +294,7 @@ static const char *load_secret(apr_pool_t *p, const char *source, char *data,
     wipe_on_cleanup(p, secret, len);
     key->secret = secret;
     key->secret_len = len;
+    key->hmac = hmac_template(p, secret, len);
     key->can_sign = 1;
     return NULL;
 }
@@ -458,14 +510,12 @@ static int sign_bytes(apr_pool_t *p, const ta_key_t *key, const char *msg, size_
     int ok = 0;
 
     if (key->alg == TA_ALG_HS256) {
-        unsigned int mlen = 0;
         buf = apr_palloc(p, TA_SHA256_LEN);
-        if (HMAC(EVP_sha256(), key->secret, (int)key->secret_len,
-                 (const unsigned char *)msg, msglen, buf, &mlen) == NULL)
+        if (!hs256(key, msg, msglen, buf))
             return 0;
         *sig = buf;
-        *siglen = mlen;
-        return mlen == TA_SHA256_LEN;
+        *siglen = TA_SHA256_LEN;
+        return 1;
     }
     if (key->pkey == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
         return 0;
@@ -500,11 +550,7 @@ static int verify_bytes(apr_pool_t *p, const ta_key_t *key, const char *msg, siz
 
     if (key->alg == TA_ALG_HS256) {
         unsigned char mac[TA_SHA256_LEN];
-        unsigned int mlen = 0;
-        if (siglen != TA_SHA256_LEN
-            || HMAC(EVP_sha256(), key->secret, (int)key->secret_len,
-                    (const unsigned char *)msg, msglen, mac, &mlen) == NULL
-            || mlen != TA_SHA256_LEN)
+        if (siglen != TA_SHA256_LEN || !hs256(key, msg, msglen, mac))
             return 0;
         ok = CRYPTO_memcmp(mac, sig, TA_SHA256_LEN) == 0;
         OPENSSL_cleanse(mac, sizeof(mac));

@@ -18,6 +18,9 @@ static const char hit_script[] =
     "if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end\n"
     "return {n, ttl}\n";
 
+/* The scripts run with EVALSHA (ta_redis_eval); each SHA-1 is computed once. */
+static ta_redis_script_t hit_lua = TA_REDIS_SCRIPT(hit_script);
+
 static const char *const scope_keys[TA_RL__COUNT] = {
     "login-account", "login-ip", "register-ip", "refresh-session",
 };
@@ -37,7 +40,7 @@ ta_error_t *ta_rate_hit(ta_ctx_t *ctx, ta_rate_scope_t scope, const char *subjec
     hash = ta_sha256_hex(r->pool, subject);
     key = apr_pstrcat(r->pool, ctx->sc->key_prefix, "rl:", scope_keys[scope], ":",
                       apr_pstrndup(r->pool, hash, 32), NULL);
-    reply = ta_redis_commandv(r, "EVAL", hit_script, "1", key,
+    reply = ta_redis_eval(r, &hit_lua, "1", key,
                               apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                            apr_time_as_msec(limit.window)), NULL);
     if (reply == NULL) {

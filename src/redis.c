@@ -9,8 +9,11 @@
 #include <ap_mpm.h>
 #include <http_log.h>
 
+#include <openssl/evp.h>
+
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 
 extern module AP_MODULE_DECLARE_DATA trpcauth_module;
 
@@ -215,8 +218,10 @@ static void drop_connection(request_rec *r)
     }
 }
 
-redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
-                             const size_t *argvlen)
+/* One command and its reply, error replies included; NULL (logged, the
+ * connection marked broken) on a transport error. */
+static redisReply *round_trip(request_rec *r, int argc, const char **argv,
+                              const size_t *argvlen)
 {
     redisContext *c = ta_redis_acquire(r);
     redisReply *reply;
@@ -238,7 +243,13 @@ redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
         if (!c->err) c->err = REDIS_ERR_OTHER;
         return NULL;
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
+    return reply;
+}
+
+/* An error reply is logged, freed and reported as NULL. */
+static redisReply *no_error_reply(request_rec *r, const char **argv, redisReply *reply)
+{
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(107)
                       "Redis %s answered an error: %.200s", argv[0], reply->str);
         freeReplyObject(reply);
@@ -247,17 +258,88 @@ redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
     return reply;
 }
 
+redisReply *ta_redis_command(request_rec *r, int argc, const char **argv,
+                             const size_t *argvlen)
+{
+    return no_error_reply(r, argv, round_trip(r, argc, argv, argvlen));
+}
+
+#define TA_REDIS_MAX_ARGS 32
+
 redisReply *ta_redis_commandv(request_rec *r, ...)
 {
-    const char *argv[32];
+    const char *argv[TA_REDIS_MAX_ARGS];
     int argc = 0;
     va_list ap;
     const char *arg;
 
     va_start(ap, r);
-    while ((arg = va_arg(ap, const char *)) != NULL && argc < 32) {
+    while ((arg = va_arg(ap, const char *)) != NULL && argc < TA_REDIS_MAX_ARGS) {
         argv[argc++] = arg;
     }
     va_end(ap);
+    return ta_redis_command(r, argc, argv, NULL);
+}
+
+/* The script's hex SHA-1: the stored one when ready, else computed into buf
+ * and stored for later calls. Only the thread that wins the 0 -> 1 exchange
+ * writes sha, and readers look at it only after seeing 2, so threads never
+ * race on it. NULL if OpenSSL fails (the caller then sends EVAL). */
+static const char *script_sha(ta_redis_script_t *s, char buf[41])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+    int expected = 0;
+
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == 2) {
+        return s->sha;
+    }
+    if (EVP_Digest(s->text, strlen(s->text), md, &len, EVP_sha1(), NULL) != 1 || len != 20) {
+        return NULL;
+    }
+    for (i = 0; i < len; i++) {
+        buf[2 * i] = hex[md[i] >> 4];
+        buf[2 * i + 1] = hex[md[i] & 0x0f];
+    }
+    buf[40] = '\0';
+    if (__atomic_compare_exchange_n(&s->state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        memcpy(s->sha, buf, 41);
+        __atomic_store_n(&s->state, 2, __ATOMIC_RELEASE);
+    }
+    return buf;
+}
+
+redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char *numkeys, ...)
+{
+    const char *argv[TA_REDIS_MAX_ARGS];
+    char buf[41];
+    const char *sha = script_sha(script, buf);
+    int argc = 3;
+    va_list ap;
+    const char *arg;
+    redisReply *reply;
+
+    argv[0] = "EVALSHA";
+    argv[1] = sha;
+    argv[2] = numkeys;
+    va_start(ap, numkeys);
+    while ((arg = va_arg(ap, const char *)) != NULL && argc < TA_REDIS_MAX_ARGS) {
+        argv[argc++] = arg;
+    }
+    va_end(ap);
+    if (sha != NULL) {
+        reply = round_trip(r, argc, argv, NULL);
+        /* NOSCRIPT is expected (first use since Redis started or flushed its
+         * scripts): not an error worth a log line, answered by EVAL below. */
+        if (reply == NULL || reply->type != REDIS_REPLY_ERROR
+            || strncmp(reply->str, "NOSCRIPT", 8) != 0) {
+            return no_error_reply(r, argv, reply);
+        }
+        freeReplyObject(reply);
+    }
+    argv[0] = "EVAL";
+    argv[1] = script->text;
     return ta_redis_command(r, argc, argv, NULL);
 }

@@ -105,6 +105,14 @@ static const char list_script[] =
     "table.sort(out, function(a, b) return tonumber(a[2]) > tonumber(b[2]) end)\n"
     "return out\n";
 
+/* The scripts run with EVALSHA (ta_redis_eval); each SHA-1 is computed once. */
+static ta_redis_script_t create_lua = TA_REDIS_SCRIPT(create_script);
+static ta_redis_script_t touch_lua = TA_REDIS_SCRIPT(touch_script);
+static ta_redis_script_t rotate_lua = TA_REDIS_SCRIPT(rotate_script);
+static ta_redis_script_t revoke_lua = TA_REDIS_SCRIPT(revoke_script);
+static ta_redis_script_t revoke_all_lua = TA_REDIS_SCRIPT(revoke_all_script);
+static ta_redis_script_t list_lua = TA_REDIS_SCRIPT(list_script);
+
 const char *ta_random_id(apr_pool_t *p, apr_size_t nbytes)
 {
     unsigned char buf[64];
@@ -178,7 +186,7 @@ ta_sess_status_t ta_session_create(request_rec *r, const ta_server_conf_t *sc,
     if (sid == NULL || rt_hash == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
-    reply = ta_redis_commandv(r, "EVAL", create_script, "2",
+    reply = ta_redis_eval(r, &create_lua, "2",
                               session_key(p, sc, uid, sid), index_key(p, sc, uid),
                               uid, i64(p, apr_time_as_msec(now)),
                               clip(p, r->useragent_ip, 64),
@@ -199,7 +207,7 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
     redisReply *reply;
     ta_sess_status_t st;
 
-    reply = ta_redis_commandv(r, "EVAL", touch_script, "1",
+    reply = ta_redis_eval(r, &touch_lua, "1",
                               session_key(p, sc, uid, sid),
                               i64(p, apr_time_as_msec(apr_time_now())),
                               apr_itoa(p, LAST_SEEN_INTERVAL_MS), NULL);
@@ -245,7 +253,7 @@ ta_rot_status_t ta_session_rotate(request_rec *r, const ta_server_conf_t *sc,
     apr_int64_t code;
 
     memset(res, 0, sizeof(*res));
-    reply = ta_redis_commandv(r, "EVAL", rotate_script, "2",
+    reply = ta_redis_eval(r, &rotate_lua, "2",
                               session_key(p, sc, q->uid, q->sid), index_key(p, sc, q->uid),
                               q->presented_hash, q->next_hash, i64(p, q->next_gen),
                               i64(p, now_ms), i64(p, ta_conf_refresh_grace_ms(sc)),
@@ -272,7 +280,7 @@ ta_sess_status_t ta_session_revoke(request_rec *r, const ta_server_conf_t *sc,
     redisReply *reply;
     ta_sess_status_t st;
 
-    reply = ta_redis_commandv(r, "EVAL", revoke_script, "2", session_key(p, sc, uid, sid),
+    reply = ta_redis_eval(r, &revoke_lua, "2", session_key(p, sc, uid, sid),
                               index_key(p, sc, uid), sid, NULL);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
@@ -289,7 +297,7 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
     apr_pool_t *p = r->pool;
     redisReply *reply;
 
-    reply = ta_redis_commandv(r, "EVAL", revoke_all_script, "1", index_key(p, sc, uid),
+    reply = ta_redis_eval(r, &revoke_all_lua, "1", index_key(p, sc, uid),
                               session_prefix(p, sc, uid), keep_sid ? keep_sid : "", NULL);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
@@ -340,7 +348,7 @@ ta_sess_status_t ta_session_list(request_rec *r, const ta_server_conf_t *sc,
     json_t *out;
     size_t i;
 
-    reply = ta_redis_commandv(r, "EVAL", list_script, "1", index_key(p, sc, uid),
+    reply = ta_redis_eval(r, &list_lua, "1", index_key(p, sc, uid),
                               session_prefix(p, sc, uid), i64(p, apr_time_sec(apr_time_now())),
                               NULL);
     if (reply == NULL) {

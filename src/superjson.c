@@ -209,31 +209,41 @@ static char *path_join(const char *prefix, const char *key, size_t key_len)
     return out;
 }
 
-static json_t *collect(json_t *value, const char *path, json_t *values);
+static json_t *collect(json_t *value, const char *path, json_t *values, int own);
 
-/* Plain copy of one child; its path is only built when values is wanted. */
+/* Plain form of one child; its path is only built when values is wanted. */
 static json_t *collect_child(json_t *child, const char *prefix, const char *key,
-                             size_t key_len, json_t *values)
+                             size_t key_len, json_t *values, int own)
 {
     char *path;
     json_t *plain;
 
     if (!values)
-        return collect(child, NULL, NULL);
+        return collect(child, NULL, NULL, own);
     path = path_join(prefix, key, key_len);
-    plain = collect(child, path ? path : prefix, values);
+    plain = collect(child, path ? path : prefix, values, own);
     free(path);
     return plain;
 }
 
-/* Walks value depth-first, copying containers and swapping Date markers for
- * their strings; each Date's path goes into values when values is not NULL.
- * prefix is NULL at the root (a root Date has no path: ta_sj_encode handles
- * it); "" is a path too: the one empty key "". */
-static json_t *collect(json_t *value, const char *prefix, json_t *values)
+/* The string inside a Date marker, or NULL if value is none. */
+static json_t *date_string(json_t *value)
 {
-    const char *iso = ta_sj_date_value(value);
-    json_t *copy, *child;
+    return ta_sj_date_value(value) ? json_object_get(value, DATE_KEY) : NULL;
+}
+
+/* Walks value depth-first, copying containers and swapping Date markers for
+ * their strings (the marker's own string, shared: strings are never changed);
+ * each Date's path goes into values when values is not NULL. prefix is NULL at
+ * the root (a root Date has no path: ta_sj_encode handles it); "" is a path
+ * too: the one empty key "".
+ * own: the caller gives value up, so a container that no one else holds
+ * (refcount 1, and so was every container above it) is changed in place rather
+ * than copied; anything shared is copied, so no other holder sees a change. */
+static json_t *collect(json_t *value, const char *prefix, json_t *values, int own)
+{
+    json_t *iso = date_string(value);
+    json_t *copy, *child, *plain;
     const char *key;
     size_t key_len, i;
     char idx[32];
@@ -243,34 +253,50 @@ static json_t *collect(json_t *value, const char *prefix, json_t *values)
     if (iso) {
         if (values && prefix)
             json_object_set_new(values, prefix, json_pack("[s]", "Date"));
-        return json_string(iso);
+        return json_incref(iso);
     }
+    own = own && value->refcount == 1;
     if (json_is_object(value)) {
-        copy = json_object();
-        json_object_keylen_foreach(value, key, key_len, child)
-            json_object_setn_new_nocheck(copy, key, key_len,
-                                         collect_child(child, prefix, key, key_len, values));
-        return copy;
+        copy = own ? value : json_object();
+        json_object_keylen_foreach(value, key, key_len, child) {
+            plain = collect_child(child, prefix, key, key_len, values, own);
+            if (plain != child || !own)   /* replacing an existing key keeps its place */
+                json_object_setn_new_nocheck(copy, key, key_len, plain);
+            else
+                json_decref(plain);
+        }
+        return own ? json_incref(value) : copy;
     }
     if (json_is_array(value)) {
-        copy = json_array();
+        copy = own ? value : json_array();
         json_array_foreach(value, i, child) {
             snprintf(idx, sizeof idx, "%zu", i);
-            json_array_append_new(copy, collect_child(child, prefix, idx, strlen(idx), values));
+            plain = collect_child(child, prefix, idx, strlen(idx), values, own);
+            if (!own)
+                json_array_append_new(copy, plain);
+            else if (plain != child)
+                json_array_set_new(value, i, plain);
+            else
+                json_decref(plain);
         }
-        return copy;
+        return own ? json_incref(value) : copy;
     }
     return json_incref(value);
 }
 
 json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
 {
-    return collect(value, prefix && *prefix ? prefix : NULL, values);
+    return collect(value, prefix && *prefix ? prefix : NULL, values, 0);
 }
 
 json_t *ta_sj_plain(json_t *value)
 {
-    return collect(value, NULL, NULL);
+    return collect(value, NULL, NULL, 0);
+}
+
+json_t *ta_sj_plain_take(json_t *value)
+{
+    return collect(value, NULL, NULL, 1);
 }
 
 /* {"values": values, "v": 1}; steals values. */
@@ -291,7 +317,7 @@ json_t *ta_sj_encode(json_t *value)
 
     values = json_object();
     env = json_object();
-    json_object_set_new(env, "json", collect(value, NULL, values));
+    json_object_set_new(env, "json", collect(value, NULL, values, 0));
     if (json_object_size(values))
         json_object_set_new(env, "meta", meta_of(values));
     else

@@ -371,7 +371,7 @@ static json_t *call_item(apr_pool_t *p, const ta_call_t *c, int index, int sj_wr
         return json_pack("{s:{}}", "result");
     data = values ? ta_sj_plain_collect(c->output,
                                         apr_psprintf(p, "%d.0.0.result.data", index), values)
-                  : ta_sj_plain(c->output);
+                  : ta_sj_plain_take(c->output);   /* rendered once, then only freed */
     return json_pack("{s:{s:o}}", "result", "data", data);
 }
 

@@ -220,6 +220,29 @@ START_TEST(plain_and_collect)
 }
 END_TEST
 
+/* ta_sj_plain_take converts what only it holds in place, and copies what is shared. */
+START_TEST(plain_take_in_place_unless_shared)
+{
+    json_t *shared = json_pack("{s:o}", "at", ta_sj_date(D2));
+    json_t *rows = json_pack("[{s:i, s:o, s:o}, o]", "id", 1, "createdAt", ta_sj_date(D1),
+                             "updatedAt", ta_sj_date(D2), json_incref(shared));
+    json_t *row0 = json_array_get(rows, 0);
+    json_t *plain = ta_sj_plain_take(rows);
+
+    ck_assert_ptr_eq(plain, rows);                      /* not copied ... */
+    ck_assert_str_eq(json_string_value(json_object_get(row0, "createdAt")), D1);  /* ... converted */
+    ck_assert_str_eq(dump_new(json_incref(plain)),
+                     "[{\"id\":1,\"createdAt\":\"" D1 "\",\"updatedAt\":\"" D2 "\"},"
+                     "{\"at\":\"" D2 "\"}]");
+    /* The object also held elsewhere was copied: its holder still sees the marker. */
+    ck_assert_ptr_ne(json_array_get(rows, 1), shared);
+    ck_assert_str_eq(ta_sj_date_value(json_object_get(shared, "at")), D2);
+    json_decref(plain);
+    json_decref(rows);
+    json_decref(shared);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("superjson");
@@ -237,6 +260,7 @@ int main(void)
     tcase_add_test(tc, encode_scalars_and_undefined);
     tcase_add_test(tc, encode_dates);
     tcase_add_test(tc, encode_rows);
+    tcase_add_test(tc, plain_take_in_place_unless_shared);
     tcase_add_test(tc, plain_and_collect);
     suite_add_tcase(s, tc);
     return unit_run(s);
