@@ -33,6 +33,12 @@ typedef struct {
     /* Password checks (bcrypt) run in this request: at most one, so a batch
      * cannot buy many (ta_ctx_admit_password_check). */
     int password_checks;
+
+    /* A procedure may give its result as JSON text (with its Date paths)
+     * instead of a jansson value: large lists are written straight from the
+     * database rows. The handler moves them to the call. */
+    const char *output_text;
+    apr_array_header_t *output_dates;
 } ta_ctx_t;
 
 /* The context of r (made on first call). */

@@ -9,6 +9,7 @@
 #define TA_DB_H
 
 #include <httpd.h>
+#include <apr_tables.h>
 #include "ta_error.h"
 
 /* Registers the statements with mod_dbd; called in post_config before
@@ -34,9 +35,11 @@ ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amou
                              const char *txn_type, const char *summary,
                              int tag_given, const char *tag, json_t **row);
 
-/* The user's transactions, newest first, as a JSON array; *rows is NULL
- * when the user no longer exists. */
-ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, json_t **rows);
+/* The user's transactions, newest first, written straight from the rows as
+ * the text of a JSON array (dates as ISO strings); *dates gets their paths
+ * ("0.createdAt", ...) for superjson. *json is NULL when the user is gone. */
+ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, const char **json,
+                           apr_array_header_t **dates);
 
 /* Appends one row to auth_events (NULL ids/ip/agent are stored as null;
  * detail_json is a JSON object text or NULL for {}). */

@@ -10,6 +10,8 @@
 #ifndef TA_TRPC_H
 #define TA_TRPC_H
 
+#include <apr_tables.h>
+
 #include "ta_error.h"
 
 typedef enum { TA_TX_JSON = 0, TA_TX_SUPERJSON = 1 } ta_transformer_t;
@@ -38,6 +40,11 @@ typedef struct {
     json_t *output;            /* set by the caller: the result, NULL = undefined;
                                 * the caller hands it to the pool (ta_json_pool) */
     ta_error_t *error;         /* set by the caller when the call failed */
+    const char *output_text;   /* instead of output: the result already written as plain
+                                * JSON text (large lists are written straight from the
+                                * database rows, without a jansson tree) */
+    apr_array_header_t *output_dates; /* with output_text: the dotted paths of its Date
+                                * values ("0.createdAt"), for superjson meta; or NULL */
 } ta_call_t;
 
 typedef struct {

@@ -188,8 +188,14 @@ static void resolve_call(ta_ctx_t *ctx, ta_call_t *call)
         return;
     }
 
+    ctx->output_text = NULL;
+    ctx->output_dates = NULL;
     call->error = proc->fn(ctx, proc->takes_input ? call->input : NULL, &output);
     call->output = call->error ? (json_decref(output), NULL) : ta_json_pool(r->pool, output);
+    if (!call->error && ctx->output_text) {
+        call->output_text = ctx->output_text;
+        call->output_dates = ctx->output_dates;
+    }
 }
 
 /* tRPC refuses a batch that mixes queries and mutations as a whole. */

@@ -53,15 +53,17 @@ ta_error_t *ta_proc_txn_create(ta_ctx_t *ctx, json_t *input, json_t **output)
 
 ta_error_t *ta_proc_txn_get_all(ta_ctx_t *ctx, json_t *input, json_t **output)
 {
-    json_t *rows;
+    const char *json;
+    apr_array_header_t *dates;
     ta_error_t *e;
 
-    if ((e = ta_db_txn_list(ctx->r, ctx->user_id, &rows)) != NULL) {
+    if ((e = ta_db_txn_list(ctx->r, ctx->user_id, &json, &dates)) != NULL) {
         return e;
     }
-    if (rows == NULL) {
+    if (json == NULL) {
         return user_gone(ctx);
     }
-    *output = json_incref(rows);
+    ctx->output_text = json;        /* written as JSON text, no jansson tree */
+    ctx->output_dates = dates;
     return NULL;
 }

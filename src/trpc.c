@@ -393,75 +393,133 @@ static int batch_status(const ta_trpc_req_t *req)
     return status;
 }
 
-/* Dumps doc compactly into the pool (plus a trailing newline when asked)
- * and releases doc. A dump failure becomes a fixed 500 body. */
-static void set_body(apr_pool_t *p, json_t *doc, int newline, ta_trpc_out_t *out)
+/* Compact JSON text of doc in the pool, releasing doc; NULL if it cannot be
+ * serialised. */
+static const char *dump(apr_pool_t *p, json_t *doc)
 {
     char *text = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *copy = text ? apr_pstrdup(p, text) : NULL;
 
     json_decref(doc);
+    free(text);
+    return copy;
+}
+
+/* The meta values object text {"<prefix>path":["Date"],...} of a text
+ * output's Date paths; prefix ends with "." or is "". */
+static const char *text_date_values(apr_pool_t *p, const ta_call_t *c, const char *prefix,
+                                    json_t *into)
+{
+    json_t *values = into ? into : json_object();
+    int i;
+
+    for (i = 0; c->output_dates && i < c->output_dates->nelts; i++) {
+        json_object_set_new(values,
+                            apr_pstrcat(p, prefix, APR_ARRAY_IDX(c->output_dates, i,
+                                                                 const char *), NULL),
+                            json_pack("[s]", "Date"));
+    }
+    return into ? NULL : (json_object_size(values) ? dump(p, values)
+                                                   : (json_decref(values), (const char *)NULL));
+}
+
+/* The text of one call's response item; like call_item, but a result given
+ * as text (output_text) is spliced in as it is instead of being re-encoded. */
+static const char *item_text(apr_pool_t *p, const ta_call_t *c, int index, int sj_wrap,
+                             json_t *values)
+{
+    const char *meta;
+
+    if (c->error || !c->output_text)
+        return dump(p, call_item(p, c, index, sj_wrap, values));
+    if (values) {
+        text_date_values(p, c, apr_psprintf(p, "%d.0.0.result.data.", index), values);
+        return apr_pstrcat(p, "{\"result\":{\"data\":", c->output_text, "}}", NULL);
+    }
+    if (!sj_wrap)
+        return apr_pstrcat(p, "{\"result\":{\"data\":", c->output_text, "}}", NULL);
+    meta = text_date_values(p, c, "", NULL);
+    return apr_pstrcat(p, "{\"result\":{\"data\":{\"json\":", c->output_text,
+                       meta ? ",\"meta\":{\"values\":" : "", meta ? meta : "",
+                       meta ? ",\"v\":1}" : "", "}}}", NULL);
+}
+
+/* Sets the body, or a fixed 500 body when something could not be serialised. */
+static void set_text(const char *text, ta_trpc_out_t *out)
+{
     out->content_type = "application/json";
     if (!text) {
         out->status = 500;
-        out->body = "{\"error\":{\"message\":\"Response serialization failed\",\"code\":-32603,"
-                    "\"data\":{\"code\":\"INTERNAL_SERVER_ERROR\",\"httpStatus\":500,"
-                    "\"zodError\":null}}}";
-        out->len = strlen(out->body);
-        return;
+        text = "{\"error\":{\"message\":\"Response serialization failed\",\"code\":-32603,"
+               "\"data\":{\"code\":\"INTERNAL_SERVER_ERROR\",\"httpStatus\":500,"
+               "\"zodError\":null}}}";
     }
-    out->body = apr_pstrcat(p, text, newline ? "\n" : "", NULL);
-    out->len = strlen(out->body);
-    free(text);
+    out->body = text;
+    out->len = strlen(text);
 }
 
-/* The inline JSONL head {"0":[[item0]],"1":[[item1]]}; for superjson the
- * whole line is one envelope whose meta paths point into the line. */
-static json_t *stream_head(apr_pool_t *p, const ta_trpc_req_t *req, ta_transformer_t tx)
+/* The items of all calls joined: "[i0,i1]" for a batch, or the inline JSONL
+ * head {"0":[[i0]],"1":[[i1]]} for a stream (values: superjson Date paths
+ * into the line). NULL when an item could not be serialised. */
+static const char *join_items(apr_pool_t *p, const ta_trpc_req_t *req, int sj_wrap,
+                              int stream, json_t *values)
 {
-    json_t *line = json_object();
-    json_t *values = tx == TA_TX_SUPERJSON ? json_object() : NULL;
-    json_t *env;
+    apr_array_header_t *parts = apr_array_make(p, req->ncalls * 3 + 2, sizeof(const char *));
     int i;
 
-    for (i = 0; i < req->ncalls; i++)
-        json_object_set_new(line, apr_itoa(p, i),
-                            json_pack("[[o]]", call_item(p, &req->calls[i], i, 0, values)));
-    if (!values)
-        return line;
-    env = json_pack("{s:o}", "json", line);
-    if (json_object_size(values))
-        json_object_set_new(env, "meta", json_pack("{s:o, s:i}", "values", values, "v", 1));
-    else
+    APR_ARRAY_PUSH(parts, const char *) = stream ? "{" : "[";
+    for (i = 0; i < req->ncalls; i++) {
+        const char *item = item_text(p, &req->calls[i], i, stream ? 0 : sj_wrap, values);
+        if (!item)
+            return NULL;
+        APR_ARRAY_PUSH(parts, const char *) =
+            stream ? apr_psprintf(p, "%s\"%d\":[[", i ? "," : "", i) : (i ? "," : "");
+        APR_ARRAY_PUSH(parts, const char *) = item;
+        if (stream)
+            APR_ARRAY_PUSH(parts, const char *) = "]]";
+    }
+    APR_ARRAY_PUSH(parts, const char *) = stream ? "}" : "]";
+    return apr_array_pstrcat(p, parts, 0);
+}
+
+/* The inline JSONL line; for superjson the whole line is one envelope whose
+ * meta paths point into the line. */
+static const char *stream_line(apr_pool_t *p, const ta_trpc_req_t *req, ta_transformer_t tx)
+{
+    json_t *values = tx == TA_TX_SUPERJSON ? json_object() : NULL;
+    const char *line = join_items(p, req, 0, 1, values);
+    const char *meta;
+
+    if (!line || !values) {
         json_decref(values);
-    return env;
+        return line ? apr_pstrcat(p, line, "\n", NULL) : NULL;
+    }
+    meta = json_object_size(values) ? dump(p, values) : (json_decref(values), NULL);
+    return apr_pstrcat(p, "{\"json\":", line, meta ? ",\"meta\":{\"values\":" : "",
+                       meta ? meta : "", meta ? ",\"v\":1}" : "", "}\n", NULL);
 }
 
 void ta_trpc_render(apr_pool_t *p, const ta_trpc_req_t *req, ta_transformer_t tx,
                     ta_trpc_out_t *out)
 {
     int sj_wrap = tx == TA_TX_SUPERJSON;
-    json_t *doc;
-    int i;
 
     if (req->stream) {
         out->status = 200;
-        set_body(p, stream_head(p, req, tx), 1, out);
+        set_text(stream_line(p, req, tx), out);
         return;
     }
     out->status = batch_status(req);
     if (!req->batch && req->ncalls == 1) {
-        set_body(p, call_item(p, &req->calls[0], 0, sj_wrap, NULL), 0, out);
+        set_text(item_text(p, &req->calls[0], 0, sj_wrap, NULL), out);
         return;
     }
-    doc = json_array();
-    for (i = 0; i < req->ncalls; i++)
-        json_array_append_new(doc, call_item(p, &req->calls[i], i, sj_wrap, NULL));
-    set_body(p, doc, 0, out);
+    set_text(join_items(p, req, sj_wrap, 0, NULL), out);
 }
 
 void ta_trpc_render_error(apr_pool_t *p, const ta_error_t *e, const char *path,
                           ta_transformer_t tx, ta_trpc_out_t *out)
 {
     out->status = ta_code_http(e->code);
-    set_body(p, error_item(p, e, path, tx == TA_TX_SUPERJSON), 0, out);
+    set_text(dump(p, error_item(p, e, path, tx == TA_TX_SUPERJSON)), out);
 }

@@ -748,6 +748,52 @@ START_TEST(render_error_variants)
 }
 END_TEST
 
+
+/* A result given as JSON text is spliced in unchanged; its Date paths become
+ * superjson meta (plain, batch, and stream lines alike). */
+START_TEST(text_output_spliced_with_date_meta)
+{
+    ta_trpc_raw_t raw = get_raw("/list", NULL);
+    ta_trpc_req_t *req = parse_ok(&raw);
+    apr_array_header_t *dates = apr_array_make(pool, 2, sizeof(const char *));
+    int status;
+
+    APR_ARRAY_PUSH(dates, const char *) = "0.createdAt";
+    req->calls[0].output_text = "[{\"id\":1,\"createdAt\":\"2024-05-06T07:08:09.000Z\"}]";
+    req->calls[0].output_dates = dates;
+    ck_assert_str_eq(render(req, TA_TX_JSON, &status),
+                     "{\"result\":{\"data\":[{\"id\":1,\"createdAt\":\"2024-05-06T07:08:09.000Z\"}]}}");
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(render(req, TA_TX_SUPERJSON, &status),
+                     "{\"result\":{\"data\":{\"json\":[{\"id\":1,\"createdAt\":\"2024-05-06T07:08:09.000Z\"}],"
+                     "\"meta\":{\"values\":{\"0.createdAt\":[\"Date\"]},\"v\":1}}}}");
+
+    raw = get_raw("/list,nope", "batch=1");
+    req = parse_ok(&raw);
+    req->calls[0].output_text = "[]";
+    not_found(&req->calls[1]);
+    ck_assert_str_eq(render(req, TA_TX_SUPERJSON, &status),
+                     "[{\"result\":{\"data\":{\"json\":[]}}},"
+                     "{\"error\":{\"json\":{\"message\":\"No procedure found on path \\\"nope\\\"\",\"code\":-32004,"
+                     "\"data\":{\"code\":\"NOT_FOUND\",\"httpStatus\":404,\"path\":\"nope\",\"zodError\":null}}}}]");
+    ck_assert_int_eq(status, 207);
+
+    raw = get_raw("/x,list", "batch=1");
+    raw.trpc_accept = "application/jsonl";
+    req = parse_ok(&raw);
+    req->calls[0].output = ta_json_pool(pool, json_integer(5));
+    req->calls[1].output_text = "[{\"createdAt\":\"2024-05-06T07:08:09.000Z\"}]";
+    req->calls[1].output_dates = dates;
+    ck_assert_str_eq(render(req, TA_TX_JSON, &status),
+                     "{\"0\":[[{\"result\":{\"data\":5}}]],"
+                     "\"1\":[[{\"result\":{\"data\":[{\"createdAt\":\"2024-05-06T07:08:09.000Z\"}]}}]]}\n");
+    ck_assert_str_eq(render(req, TA_TX_SUPERJSON, &status),
+                     "{\"json\":{\"0\":[[{\"result\":{\"data\":5}}]],"
+                     "\"1\":[[{\"result\":{\"data\":[{\"createdAt\":\"2024-05-06T07:08:09.000Z\"}]}}]]},"
+                     "\"meta\":{\"values\":{\"1.0.0.result.data.0.createdAt\":[\"Date\"]},\"v\":1}}\n");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trpc");
@@ -757,6 +803,7 @@ int main(void)
     tcase_add_test(tc, single_success_and_input);
     tcase_add_test(tc, single_not_found_shape);
     tcase_add_test(tc, undefined_output_and_null_output);
+    tcase_add_test(tc, text_output_spliced_with_date_meta);
     tcase_add_test(tc, path_slashes_and_empty);
     tcase_add_test(tc, path_percent_decoding);
     tcase_add_test(tc, batch_mixed_is_207);
