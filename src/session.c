@@ -28,12 +28,11 @@ static const char create_script[] =
     "return 1\n";
 
 /* KEYS: session. ARGV: now ms, interval ms. 1 = exists, 0 = missing. */
+/* Writes last-seen only while the session exists: a plain HSET on a session
+ * revoked in between would create a hash without TTL that looks alive. */
 static const char touch_script[] =
-    "local seen = redis.call('HGET', KEYS[1], 'seen')\n"
-    "if not seen then return 0 end\n"
-    "if tonumber(ARGV[1]) - tonumber(seen) >= tonumber(ARGV[2]) then\n"
-    "  redis.call('HSET', KEYS[1], 'seen', ARGV[1])\n"
-    "end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'seen', ARGV[1])\n"
     "return 1\n";
 
 /* KEYS: session, index. ARGV: 1 presented hash, 2 next hash, 3 next gen,
@@ -204,13 +203,29 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
                                   const char *uid, const char *sid)
 {
     apr_pool_t *p = r->pool;
+    const char *key = session_key(p, sc, uid, sid);
+    apr_int64_t now = apr_time_as_msec(apr_time_now());
     redisReply *reply;
     ta_sess_status_t st;
+    int stale;
 
-    reply = ta_redis_eval(r, &touch_lua, "1",
-                              session_key(p, sc, uid, sid),
-                              i64(p, apr_time_as_msec(apr_time_now())),
-                              apr_itoa(p, LAST_SEEN_INTERVAL_MS), NULL);
+    /* The check on every request is a plain HGET (the cheapest round trip);
+     * last-seen is written, atomically with an existence check, at most once
+     * a minute per session. */
+    reply = ta_redis_commandv(r, "HGET", key, "seen", NULL);
+    if (reply == NULL) {
+        return TA_SESS_UNAVAILABLE;
+    }
+    if (reply->type != REDIS_REPLY_STRING) {
+        freeReplyObject(reply);
+        return TA_SESS_MISSING;
+    }
+    stale = now - apr_atoi64(reply->str) >= LAST_SEEN_INTERVAL_MS;
+    freeReplyObject(reply);
+    if (!stale) {
+        return TA_SESS_OK;
+    }
+    reply = ta_redis_eval(r, &touch_lua, "1", key, i64(p, now), NULL);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
