@@ -103,7 +103,6 @@ apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
 int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
 int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
 int ta_conf_refresh_rotation(const ta_server_conf_t *sc);
-int ta_conf_refresh_grace(const ta_server_conf_t *sc);     /* seconds */
 apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc);
 int ta_conf_clock_skew(const ta_server_conf_t *sc);        /* seconds */
 int ta_conf_cookie_secure(const ta_server_conf_t *sc);

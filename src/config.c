@@ -174,10 +174,6 @@ int ta_conf_refresh_rotation(const ta_server_conf_t *sc)
 {
     return OR_DEFAULT(sc->refresh_rotation, 1);
 }
-int ta_conf_refresh_grace(const ta_server_conf_t *sc)
-{
-    return (int)apr_time_sec(OR_DEFAULT(sc->refresh_grace, 10 * APR_USEC_PER_SEC));
-}
 apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc)
 {
     return apr_time_as_msec(OR_DEFAULT(sc->refresh_grace, 10 * APR_USEC_PER_SEC));
