@@ -39,6 +39,7 @@ typedef struct {
     const char *redis_password;
     int redis_db;
     apr_interval_time_t redis_timeout;   /* TA_UNSET */
+    apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
     const char *key_prefix;
     ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
 
@@ -100,6 +101,7 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
 
 /* Getters that apply the defaults of CONTRACT §9. */
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
+apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc);
 int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
 int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
 int ta_conf_refresh_rotation(const ta_server_conf_t *sc);

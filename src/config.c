@@ -47,6 +47,7 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->redis_port = TA_UNSET;
     sc->redis_db = TA_UNSET;
     sc->redis_timeout = TA_UNSET;
+    sc->db_timeout = TA_UNSET;
     sc->access_ttl = TA_UNSET;
     sc->refresh_ttl = TA_UNSET;
     sc->refresh_rotation = TA_UNSET;
@@ -90,6 +91,7 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         m->redis_db = base->redis_db;
     }
     MERGE_INT(redis_timeout);
+    MERGE_INT(db_timeout);
     MERGE_PTR(key_prefix);
     MERGE_PTR(access_keys);
     MERGE_PTR(refresh_keys);
@@ -161,6 +163,10 @@ void *ta_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc)
 {
     return OR_DEFAULT(sc->redis_timeout, 500 * 1000);
+}
+apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->db_timeout, 3 * APR_USEC_PER_SEC);
 }
 int ta_conf_access_ttl(const ta_server_conf_t *sc)
 {
@@ -555,6 +561,8 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *na
 const command_rec ta_directives[] = {
     AP_INIT_TAKE1("TrpcAuthRedis", set_redis, NULL, RSRC_CONF,
         "Redis server: redis://[:password@]host:port/db or unix:///path"),
+    AP_INIT_TAKE1("TrpcAuthDBTimeout", set_server_ttl, SRV(db_timeout), RSRC_CONF,
+        "Longest wait for a PostgreSQL answer before SERVICE_UNAVAILABLE (default 3s)"),
     AP_INIT_TAKE1("TrpcAuthRedisTimeout", set_server_duration, SRV(redis_timeout), RSRC_CONF,
         "Connect and I/O timeout for Redis (default 500ms)"),
     AP_INIT_TAKE1("TrpcAuthKeyPrefix", set_server_string, SRV(key_prefix), RSRC_CONF,

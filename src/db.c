@@ -5,12 +5,21 @@
 #include "ta_log.h"
 #include "ta_superjson.h"
 
+#include "ta_config.h"
+
 #include <apr_dbd.h>
 #include <apr_strings.h>
+#include <http_config.h>
 #include <http_log.h>
+#include <libpq-fe.h>
 #include <mod_dbd.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+
+extern module AP_MODULE_DECLARE_DATA trpcauth_module;
 
 #define ISO(col) "to_char(" col ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define USER_COLS "id, email, coalesce(email_verified, false), " \
@@ -97,19 +106,90 @@ static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
     return NULL;
 }
 
-/* Runs a prepared statement: a SELECT (or INSERT ... RETURNING) into *res
- * when res is given, else a plain command. Returns the driver's code. */
-static int execute(request_rec *r, ap_dbd_t *dbd, apr_dbd_prepared_t *st,
-                   apr_dbd_results_t **res, int nargs, const char **args)
-{
-    int nrows = 0;
+/* Statements run through libpq directly on mod_dbd's connection, so that a
+ * PostgreSQL that is alive but does not answer (frozen, overloaded) cannot
+ * hold a worker: apr_dbd and libpq's blocking calls wait forever.
+ * TrpcAuthDBTimeout bounds the wait. */
+enum { DB_OK = 0, DB_ERROR = -1, DB_TIMEOUT = -2 };
 
-    /* random access (1): the driver runs the statement synchronously, so an
-     * error surfaces here instead of silently ending the row loop. */
-    if (res) {
-        return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, st, 1, nargs, args);
+/* Waits until libpq holds a complete answer, at most until deadline. */
+static int wait_ready(PGconn *conn, apr_time_t deadline)
+{
+    while (PQisBusy(conn)) {
+        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+        apr_interval_time_t left = deadline - apr_time_now();
+        int n;
+
+        if (left <= 0) {
+            return DB_TIMEOUT;
+        }
+        n = poll(&pfd, 1, (int)((left + 999) / 1000));
+        if (n < 0 && errno != EINTR) {
+            return DB_ERROR;
+        }
+        if (n > 0 && !PQconsumeInput(conn)) {
+            return DB_ERROR;
+        }
     }
-    return apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &nrows, st, nargs, args);
+    return DB_OK;
+}
+
+/* A connection that timed out is in the middle of a statement: break it, so
+ * libpq marks it bad and mod_dbd's next check reconnects it (DBDParams
+ * connect_timeout bounds that reconnect). */
+static void break_connection(PGconn *conn)
+{
+    shutdown(PQsocket(conn), SHUT_RDWR);
+    PQconsumeInput(conn);
+}
+
+static apr_status_t clear_result(void *res)
+{
+    PQclear(res);
+    return APR_SUCCESS;
+}
+
+/* Runs prepared statement which on dbd; on DB_OK *out (when wanted) is the
+ * result, cleared with r->pool. *err gets a message for the log otherwise. */
+static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
+                   int nargs, const char **args, const char **err)
+{
+    ta_server_conf_t *sc = ap_get_module_config(r->server->module_config, &trpcauth_module);
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    apr_time_t deadline = apr_time_now() + ta_conf_db_timeout(sc);
+    PGresult *res, *last = NULL;
+    int rv;
+
+    if (conn == NULL
+        || !PQsendQueryPrepared(conn, statements[which].label, nargs, args, NULL, NULL, 0)) {
+        *err = conn ? apr_pstrdup(r->pool, PQerrorMessage(conn)) : "no connection";
+        return DB_ERROR;
+    }
+    while ((rv = wait_ready(conn, deadline)) == DB_OK && (res = PQgetResult(conn)) != NULL) {
+        if (last) PQclear(last);
+        last = res;
+    }
+    if (rv != DB_OK) {
+        if (last) PQclear(last);
+        *err = rv == DB_TIMEOUT ? "no answer within TrpcAuthDBTimeout"
+                                : apr_pstrdup(r->pool, PQerrorMessage(conn));
+        if (rv == DB_TIMEOUT) break_connection(conn);
+        return rv;
+    }
+    if (last == NULL || (PQresultStatus(last) != PGRES_TUPLES_OK
+                         && PQresultStatus(last) != PGRES_COMMAND_OK)) {
+        *err = last ? apr_pstrdup(r->pool, PQresultErrorMessage(last)) : "no result";
+        if (last) PQclear(last);
+        return DB_ERROR;
+    }
+    if (out) {
+        apr_pool_cleanup_register(r->pool, last, clear_result, apr_pool_cleanup_null);
+        *out = last;
+    }
+    else {
+        PQclear(last);
+    }
+    return DB_OK;
 }
 
 /* After PostgreSQL restarts, a pooled connection fails once, and libpq's
@@ -118,7 +198,7 @@ static int execute(request_rec *r, ap_dbd_t *dbd, apr_dbd_prepared_t *st,
  * reconnect if needed, prepare the statement again on this connection (it is
  * ours alone for the request) and let the caller try once more. If the
  * statement still existed, preparing fails and the original error stands. */
-static int recover(request_rec *r, ap_dbd_t *dbd, int which, apr_dbd_prepared_t **st)
+static int recover(request_rec *r, ap_dbd_t *dbd, int which)
 {
     apr_dbd_prepared_t *fresh = NULL;
 
@@ -128,69 +208,61 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int which, apr_dbd_prepared_t 
         return -1;
     }
     apr_hash_set(dbd->prepared, statements[which].label, APR_HASH_KEY_STRING, fresh);
-    *st = fresh;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(205)
                   "statement %s prepared again on a reconnected connection",
                   statements[which].label);
     return 0;
 }
 
-/* Runs statement which, recovering once from a reconnected connection;
- * SERVICE_UNAVAILABLE when it still fails. */
-static ta_error_t *run(request_rec *r, int which, apr_dbd_results_t **res,
-                       const apr_dbd_driver_t **driver, int nargs, const char **args)
+/* Runs statement which, recovering once from a reconnected connection (not
+ * after a timeout: that would wait again); SERVICE_UNAVAILABLE when it fails. */
+static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
+                       const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
+    const char *err = NULL, *ignored;
     ta_error_t *e;
     int rv;
 
     if ((e = statement(r, which, &dbd, &st)) != NULL) {
         return e;
     }
-    rv = execute(r, dbd, st, res, nargs, args);
-    if (rv != 0) {
-        const char *first = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver, dbd->handle, rv));
-        if (recover(r, dbd, which, &st) != 0
-            || (rv = execute(r, dbd, st, res, nargs, args)) != 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
-                          statements[which].label, first);
-            return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
-        }
+    rv = execute(r, dbd, which, res, nargs, args, &err);
+    if (rv == DB_ERROR && recover(r, dbd, which) == 0) {
+        rv = execute(r, dbd, which, res, nargs, args, &ignored);
     }
-    *driver = dbd->driver;
+    if (rv != DB_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
+                      statements[which].label, err);
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
     return NULL;
 }
 
 /* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
-typedef json_t *(*row_fn)(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row);
+typedef json_t *(*row_fn)(const PGresult *res, int row);
 
 static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
                               int nargs, const char **args)
 {
-    const apr_dbd_driver_t *driver;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
+    PGresult *res = NULL;
     ta_error_t *e;
+    int i, n;
 
-    if ((e = run(r, which, &res, &driver, nargs, args)) != NULL) {
+    if ((e = run(r, which, &res, nargs, args)) != NULL) {
         return e;
     }
-    /* Read every row, even when only one is wanted: the driver cleans up
-     * only after the last one. */
-    while (apr_dbd_get_row(driver, r->pool, res, &row, -1) == 0) {
-        json_array_append_new(out, fn(r->pool, driver, row));
+    for (i = 0, n = PQntuples(res); i < n; i++) {
+        json_array_append_new(out, fn(res, i));
     }
     return NULL;
 }
 
-/* A column's text, or NULL for SQL NULL (apr_dbd_get_entry gives "" for
- * both with the pgsql driver). */
-static const char *col(const apr_dbd_driver_t *d, apr_dbd_row_t *row, int n)
+/* A column's text, or NULL for SQL NULL. */
+static const char *col(const PGresult *res, int row, int n)
 {
-    const char *v = NULL;
-
-    return apr_dbd_datum_get(d, row, n, APR_DBD_TYPE_STRING, &v) == APR_SUCCESS ? v : NULL;
+    return PQgetisnull(res, row, n) ? NULL : PQgetvalue(res, row, n);
 }
 
 static json_t *str_or_null(const char *s)
@@ -208,40 +280,40 @@ static json_t *date_of(const char *s)
     return s ? ta_sj_date(s) : json_null();
 }
 
-static json_t *user_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+static json_t *user_row(const PGresult *res, int row)
 {
-    const char *verified = col(d, row, 2);
+    const char *verified = col(res, row, 2);
     json_t *u = json_object();
 
-    json_object_set_new(u, "id", int_of(col(d, row, 0)));
-    json_object_set_new(u, "email", str_or_null(col(d, row, 1)));
+    json_object_set_new(u, "id", int_of(col(res, row, 0)));
+    json_object_set_new(u, "email", str_or_null(col(res, row, 1)));
     json_object_set_new(u, "emailVerified",
                         json_boolean(verified && (verified[0] == 't' || verified[0] == '1')));
-    json_object_set_new(u, "createdAt", date_of(col(d, row, 3)));
-    json_object_set_new(u, "updatedAt", date_of(col(d, row, 4)));
+    json_object_set_new(u, "createdAt", date_of(col(res, row, 3)));
+    json_object_set_new(u, "updatedAt", date_of(col(res, row, 4)));
     return u;
 }
 
-static json_t *txn_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+static json_t *txn_row(const PGresult *res, int row)
 {
     json_t *t = json_object();
 
-    json_object_set_new(t, "id", int_of(col(d, row, 0)));
-    json_object_set_new(t, "amount", int_of(col(d, row, 1)));
-    json_object_set_new(t, "txnType", str_or_null(col(d, row, 2)));
-    json_object_set_new(t, "summary", str_or_null(col(d, row, 3)));
-    json_object_set_new(t, "tag", str_or_null(col(d, row, 4)));
-    json_object_set_new(t, "userId", int_of(col(d, row, 5)));
-    json_object_set_new(t, "createdAt", date_of(col(d, row, 6)));
-    json_object_set_new(t, "updatedAt", date_of(col(d, row, 7)));
+    json_object_set_new(t, "id", int_of(col(res, row, 0)));
+    json_object_set_new(t, "amount", int_of(col(res, row, 1)));
+    json_object_set_new(t, "txnType", str_or_null(col(res, row, 2)));
+    json_object_set_new(t, "summary", str_or_null(col(res, row, 3)));
+    json_object_set_new(t, "tag", str_or_null(col(res, row, 4)));
+    json_object_set_new(t, "userId", int_of(col(res, row, 5)));
+    json_object_set_new(t, "createdAt", date_of(col(res, row, 6)));
+    json_object_set_new(t, "updatedAt", date_of(col(res, row, 7)));
     return t;
 }
 
-static json_t *credentials_row(apr_pool_t *p, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+static json_t *credentials_row(const PGresult *res, int row)
 {
     json_t *c = json_object();
-    json_object_set_new(c, "id", str_or_null(col(d, row, 0)));
-    json_object_set_new(c, "hash", str_or_null(col(d, row, 1)));
+    json_object_set_new(c, "id", str_or_null(col(res, row, 0)));
+    json_object_set_new(c, "hash", str_or_null(col(res, row, 1)));
     return c;
 }
 
@@ -406,16 +478,16 @@ static void text_iso_date(text_t *t, const char *epoch_us)
 }
 
 /* One transaction row as a JSON object, keys in the tutorial's order. */
-static void text_txn_row(text_t *t, const apr_dbd_driver_t *d, apr_dbd_row_t *row)
+static void text_txn_row(text_t *t, const PGresult *res, int row)
 {
-    text_puts(t, "{\"id\":");         text_number(t, col(d, row, 0));
-    text_puts(t, ",\"amount\":");     text_number(t, col(d, row, 1));
-    text_puts(t, ",\"txnType\":");    text_json_string(t, col(d, row, 2));
-    text_puts(t, ",\"summary\":");    text_json_string(t, col(d, row, 3));
-    text_puts(t, ",\"tag\":");        text_json_string(t, col(d, row, 4));
-    text_puts(t, ",\"userId\":");     text_number(t, col(d, row, 5));
-    text_puts(t, ",\"createdAt\":");  text_iso_date(t, col(d, row, 6));
-    text_puts(t, ",\"updatedAt\":");  text_iso_date(t, col(d, row, 7));
+    text_puts(t, "{\"id\":");         text_number(t, col(res, row, 0));
+    text_puts(t, ",\"amount\":");     text_number(t, col(res, row, 1));
+    text_puts(t, ",\"txnType\":");    text_json_string(t, col(res, row, 2));
+    text_puts(t, ",\"summary\":");    text_json_string(t, col(res, row, 3));
+    text_puts(t, ",\"tag\":");        text_json_string(t, col(res, row, 4));
+    text_puts(t, ",\"userId\":");     text_number(t, col(res, row, 5));
+    text_puts(t, ",\"createdAt\":");  text_iso_date(t, col(res, row, 6));
+    text_puts(t, ",\"updatedAt\":");  text_iso_date(t, col(res, row, 7));
     text_puts(t, "}");
 }
 
@@ -423,26 +495,23 @@ ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, const char **jso
                            apr_array_header_t **dates)
 {
     const char *args[1] = { user_id };
-    const apr_dbd_driver_t *driver;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
+    PGresult *res = NULL;
     text_t t = { r->pool, NULL, 0, 0 };
     json_t *user;
     ta_error_t *e;
-    int n = 0;
+    int n, count;
 
     *json = NULL;
     *dates = apr_array_make(r->pool, 16, sizeof(const char *));
-    if ((e = run(r, ST_TXN_LIST, &res, &driver, 1, args)) != NULL) {
+    if ((e = run(r, ST_TXN_LIST, &res, 1, args)) != NULL) {
         return e;
     }
     text_puts(&t, "[");
-    while (apr_dbd_get_row(driver, r->pool, res, &row, -1) == 0) {
+    for (n = 0, count = PQntuples(res); n < count; n++) {
         if (n) text_puts(&t, ",");
-        text_txn_row(&t, driver, row);
+        text_txn_row(&t, res, n);
         APR_ARRAY_PUSH(*dates, const char *) = apr_psprintf(r->pool, "%d.createdAt", n);
         APR_ARRAY_PUSH(*dates, const char *) = apr_psprintf(r->pool, "%d.updatedAt", n);
-        n++;
     }
     text_puts(&t, "]");
     /* No rows: a user without transactions, or a user who is gone. */
@@ -457,11 +526,10 @@ ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *us
                                const char *session_id, const char *ip,
                                const char *user_agent, const char *detail_json)
 {
-    const apr_dbd_driver_t *driver;
     const char *args[6] = { event, user_id, session_id, ip, user_agent,
                             detail_json ? detail_json : "{}" };
 
-    return run(r, ST_AUDIT_INSERT, NULL, &driver, 6, args);
+    return run(r, ST_AUDIT_INSERT, NULL, 6, args);
 }
 
 ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **hash)
