@@ -13,8 +13,17 @@
 
 #include "ta_config.h"
 
+/* Opens one connection to the server's Redis (with AUTH and SELECT as
+ * configured, the I/O timeout of TrpcAuthRedisTimeout). NULL (logged) when it
+ * cannot. The pool below and the session cache's listener both use it. */
+redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc);
+
 /* Creates the pool of one server in the child (connections are opened lazily). */
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
+
+/* Starts the child's listener of the server's session cache (src/redis_track.c),
+ * when sc->session_cache is set; on failure the cache is switched off (logged). */
+apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
 
 /* The request's connection, acquired on first use. NULL when Redis cannot be
  * reached (logged once per request). */

@@ -48,12 +48,10 @@ static int setup_command(redisContext *c, const char *fmt, const char *arg)
     return ok ? 0 : -1;
 }
 
-/* apr_reslist constructor: one connected, authenticated context. */
-static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
+redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc)
 {
-    ta_redis_pool_t *rp = params;
-    ta_server_conf_t *sc = rp->sc;
     struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
+    char db[16];
     redisContext *c;
 
     if (sc->redis_socket) {
@@ -63,29 +61,41 @@ static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
         c = redisConnectWithTimeout(sc->redis_host, sc->redis_port, tv);
     }
     if (c == NULL || c->err) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(101)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(101)
                      "Redis %s: cannot connect: %s", sc->redis_url,
                      c ? c->errstr : "out of memory");
         if (c) redisFree(c);
-        return APR_ECONNREFUSED;
+        return NULL;
     }
     redisSetTimeout(c, tv);
-    redisEnableKeepAlive(c);
+    /* TCP only: on a unix socket hiredis would fail the call and leave the
+     * context in an error state, so every command would then fail. */
+    if (sc->redis_socket == NULL) {
+        redisEnableKeepAlive(c);
+    }
     if (sc->redis_password && setup_command(c, "AUTH %s", sc->redis_password) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(102)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(102)
                      "Redis %s: AUTH failed", sc->redis_url);
         redisFree(c);
-        return APR_EACCES;
+        return NULL;
     }
-    if (sc->redis_db > 0
-        && setup_command(c, "SELECT %s", apr_itoa(p, sc->redis_db)) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, TA_LOGNO(103)
+    apr_snprintf(db, sizeof(db), "%d", sc->redis_db);
+    if (sc->redis_db > 0 && setup_command(c, "SELECT %s", db) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(103)
                      "Redis %s: SELECT %d failed", sc->redis_url, sc->redis_db);
         redisFree(c);
-        return APR_EGENERAL;
+        return NULL;
     }
-    *res = c;
-    return APR_SUCCESS;
+    return c;
+}
+
+/* apr_reslist constructor: one connected, authenticated context. */
+static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
+{
+    ta_redis_pool_t *rp = params;
+
+    *res = ta_redis_connect(rp->s, rp->sc);
+    return *res ? APR_SUCCESS : APR_ECONNREFUSED;
 }
 
 static apr_status_t conn_destruct(void *res, void *params, apr_pool_t *p)
