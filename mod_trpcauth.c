@@ -4,7 +4,8 @@
  *
  *   post_config  checks every server's configuration (keys, defaults), registers
  *                the prepared statements with mod_dbd, makes the dummy bcrypt hash
- *   child_init   creates each server's Redis connection pool in the child
+ *   child_init   creates each server's Redis connection pool, token cache and (when
+ *                configured) session cache with its Redis listener, in the child
  *   translate_name, map_to_storage
  *                tRPC URLs map to no file (no file system walk)
  *   handler      the tRPC endpoint (SetHandler trpcauth)
@@ -23,6 +24,8 @@
 #include "ta_log.h"
 #include "ta_password.h"
 #include "ta_redis.h"
+#include "ta_sesscache.h"
+#include "ta_tokcache.h"
 
 module AP_MODULE_DECLARE_DATA trpcauth_module;
 
@@ -62,6 +65,10 @@ static void ta_child_init(apr_pool_t *pchild, server_rec *s)
     for (sp = s; sp; sp = sp->next) {
         ta_server_conf_t *sc = ap_get_module_config(sp->module_config, &trpcauth_module);
         ta_redis_pool_create(pchild, sp, sc);
+        sc->token_cache = ta_tokcache_create(pchild, ta_conf_token_cache_entries(sc));
+        sc->session_cache = ta_sesscache_create(pchild, TA_SESSCACHE_ENTRIES,
+                                                ta_conf_session_cache_ms(sc));
+        ta_redis_track_start(pchild, sp, sc);
     }
 }
 

@@ -45,6 +45,9 @@ class Env:
         self.pg_port = int(os.environ.get("TRPCAUTH_PG_PORT", "55481"))
         self.redis_port = int(os.environ.get("TRPCAUTH_REDIS_PORT", "56481"))
         self.base = "http://127.0.0.1:%d" % self.port
+        # bench.conf's second server, on the next port: the same, with TrpcAuthSessionCache
+        self.cached_port = int(os.environ.get("TRPCAUTH_BENCH_CACHED_PORT", str(self.port + 1)))
+        self.cached_base = "http://127.0.0.1:%d" % self.cached_port
         self.psql_bin = "/usr/lib/postgresql/15/bin/psql"
         self.access_log = os.path.join(self.state, "logs", "access_log")
 
@@ -309,9 +312,9 @@ def wrk(env, cfg, url, extra_env, conns, duration, script="request.lua", threads
     return json.loads(m.group(1)), " ".join(shlex.quote(x) for x in cmd), out.stdout
 
 
-def probe(env, method, path, body=None, cookie=None):
+def probe(env, method, path, body=None, cookie=None, port=None):
     try:
-        st, h, data = Client(env.port).call(method, path, body, cookie)
+        st, h, data = Client(port or env.port).call(method, path, body, cookie)
         return st, data.decode("utf-8", "replace")
     except Exception as ex:       # noqa: BLE001 -- a probe reports, it does not fail the run
         return 0, str(ex)
@@ -331,12 +334,12 @@ def quiesce(env, limit=15.0):
 def run_scenario(env, cfg, sc):
     conns = sc.get("conns", cfg["conns"])
     if cfg["warmup"] and sc.get("warmup", True):
-        wrk(env, cfg, env.base + sc["path"], sc["env"], conns, cfg["warmup"], sc.get("script", "request.lua"))
+        wrk(env, cfg, sc.get("base", env.base) + sc["path"], sc["env"], conns, cfg["warmup"], sc.get("script", "request.lua"))
         quiesce(env)
     rot0 = int(env.psql("select count(*) from auth_events where event = 'refresh'")) \
         if sc["name"] == "refresh" else 0
     s0 = Snapshot(env)
-    res, cmd, raw = wrk(env, cfg, env.base + sc["path"], sc["env"], conns, cfg["duration"],
+    res, cmd, raw = wrk(env, cfg, sc.get("base", env.base) + sc["path"], sc["env"], conns, cfg["duration"],
                         sc.get("script", "request.lua"))
     quiesce(env)      # requests still in flight when wrk stopped (slow logins) belong to this scenario
     s1 = Snapshot(env)
@@ -397,6 +400,9 @@ def scenarios(env, cfg, data, avail):
          "env": get(""), "expect": 200},
         {"name": "protected_on", "title": "static 1 KiB, AuthType trpcauth, SessionCheck On",
          "path": "/bench/on/1k.txt", "env": get(r20), "expect": 200, "needs": "authn", "target": 0.80},
+        {"name": "protected_on_cached", "title": "static 1 KiB, AuthType trpcauth, SessionCheck On, "
+         "TrpcAuthSessionCache 60s", "base": env.cached_base, "path": "/bench/on/1k.txt", "env": get(r20),
+         "expect": 200, "needs": "scache", "target": 0.80},
         {"name": "protected_off", "title": "static 1 KiB, AuthType trpcauth, SessionCheck Off",
          "path": "/bench/off/1k.txt", "env": get(r20), "expect": 200, "needs": "authn", "target": 0.95},
         {"name": "me", "title": "auth.me", "path": "/trpc/auth.me", "env": get(r20), "expect": 200},
@@ -431,6 +437,10 @@ def detect(env, data):
     st, body = probe(env, "GET", "/bench/on/1k.txt")
     st2, _ = probe(env, "GET", "/bench/on/1k.txt", cookie=cookie_header(j["r20"]))
     avail["authn"] = (st == 401 and st2 == 200, "unauthenticated %d, with cookie %d" % (st, st2))
+    st, _ = probe(env, "GET", "/bench/on/1k.txt", port=env.cached_port)
+    st2, _ = probe(env, "GET", "/bench/on/1k.txt", cookie=cookie_header(j["r20"]), port=env.cached_port)
+    avail["scache"] = (st == 401 and st2 == 200, "port %d: unauthenticated %d, with cookie %d"
+                       % (env.cached_port, st, st2))
     st, body = probe(env, "POST", "/trpc/auth.refreshAccessToken", body="")
     avail["refresh"] = (st != 404 and "NOT_FOUND" not in body, "no cookie: HTTP %d" % st)
     st, body = probe(env, "POST", "/trpc/auth.logoutAll", body="")
@@ -543,6 +553,7 @@ def evaluate(results, extra, cfg):
         t(label, "req/s ratio to static", v, ">= %.2f" % goal, v is not None and v >= goal)
 
     ratio_target("protected_on", 0.80, "protected static, SessionCheck On")
+    ratio_target("protected_on_cached", 0.80, "protected static, SessionCheck On + TrpcAuthSessionCache")
     ratio_target("protected_off", 0.95, "protected static, SessionCheck Off")
     ratio_target("getall_20", 0.25, "getAll 20 rows")
     g = by.get("getall_20", {})

@@ -29,6 +29,8 @@ typedef struct {
 } ta_rate_limit_t;
 
 typedef struct ta_redis_pool ta_redis_pool_t;
+typedef struct ta_tokcache ta_tokcache_t;
+typedef struct ta_sesscache ta_sesscache_t;
 
 typedef struct {
     /* Redis */
@@ -42,6 +44,8 @@ typedef struct {
     apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
     const char *key_prefix;
     ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
+    apr_interval_time_t session_cache_age;  /* TA_UNSET; 0: no session cache */
+    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
 
     /* Tokens */
     ta_keyset_t *access_keys;
@@ -57,6 +61,8 @@ typedef struct {
     /* Key of the deterministic refresh-token ids (ta_jti.h), derived at start
      * from the refresh signing key; never leaves the process. */
     unsigned char jti_key[32];
+    int token_cache_entries;         /* TA_UNSET; 0: no cache of verified access tokens */
+    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
 
     /* Cookies */
     const char *cookie_access;
@@ -107,6 +113,8 @@ int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
 int ta_conf_refresh_rotation(const ta_server_conf_t *sc);
 apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc);
 int ta_conf_clock_skew(const ta_server_conf_t *sc);        /* seconds */
+int ta_conf_token_cache_entries(const ta_server_conf_t *sc);
+apr_int64_t ta_conf_session_cache_ms(const ta_server_conf_t *sc);   /* 0: off */
 int ta_conf_cookie_secure(const ta_server_conf_t *sc);
 int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);

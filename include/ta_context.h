@@ -74,7 +74,8 @@ ta_error_t *ta_ctx_issue_access(ta_ctx_t *ctx, const char *uid, const char *sid,
                                 const char **access);
 
 /* Verifies a token of the request (typ "at+jwt" with the access keys, or
- * "rt+jwt" with the refresh keys) with the configured iss/aud and clock skew. */
+ * "rt+jwt" with the refresh keys) with the configured iss/aud and clock skew.
+ * Access tokens are looked up in the child's TrpcAuthTokenCache first. */
 ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
                               ta_claims_t *claims);
 

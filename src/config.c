@@ -54,6 +54,8 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->refresh_grace = TA_UNSET;
     sc->refresh_returns_access = TA_UNSET;
     sc->clock_skew = TA_UNSET;
+    sc->token_cache_entries = TA_UNSET;
+    sc->session_cache_age = TA_UNSET;
     sc->cookie_secure = TA_UNSET;
     sc->bcrypt_cost = TA_UNSET;
     sc->audit_log = TA_UNSET;
@@ -103,6 +105,8 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(refresh_grace);
     MERGE_INT(refresh_returns_access);
     MERGE_INT(clock_skew);
+    MERGE_INT(token_cache_entries);
+    MERGE_INT(session_cache_age);
     MERGE_PTR(cookie_access);
     MERGE_PTR(cookie_refresh);
     MERGE_PTR(cookie_loggedin);
@@ -188,6 +192,16 @@ int ta_conf_clock_skew(const ta_server_conf_t *sc)
 {
     return (int)apr_time_sec(OR_DEFAULT(sc->clock_skew, 5 * APR_USEC_PER_SEC));
 }
+int ta_conf_token_cache_entries(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->token_cache_entries, 1024);
+}
+
+apr_int64_t ta_conf_session_cache_ms(const ta_server_conf_t *sc)
+{
+    return apr_time_as_msec(OR_DEFAULT(sc->session_cache_age, 0));
+}
+
 int ta_conf_cookie_secure(const ta_server_conf_t *sc)
 {
     return OR_DEFAULT(sc->cookie_secure, 1);
@@ -424,6 +438,17 @@ static const char *set_samesite(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *set_token_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    apr_int64_t n;
+
+    if (parse_range(arg, 0, 1 << 20, &n) != 0) {
+        return fail(cmd, "'%s' must be a number of entries from 0 (off) to 1048576", arg);
+    }
+    server_conf(cmd)->token_cache_entries = (int)n;
+    return NULL;
+}
+
 static const char *set_bcrypt_cost(cmd_parms *cmd, void *dummy, const char *arg)
 {
     apr_int64_t cost;
@@ -589,6 +614,12 @@ const command_rec ta_directives[] = {
         "Add accessToken to the output of auth.refreshAccessToken (default Off)"),
     AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_duration, SRV(clock_skew), RSRC_CONF,
         "Clock skew tolerated on token exp/iat/nbf (default 5s)"),
+    AP_INIT_TAKE1("TrpcAuthTokenCache", set_token_cache, NULL, RSRC_CONF,
+        "Verified access tokens remembered per child, exp still checked each time "
+        "(default 1024; 0 turns the cache off)"),
+    AP_INIT_TAKE1("TrpcAuthSessionCache", set_server_duration, SRV(session_cache_age), RSRC_CONF,
+        "Longest time a session found in Redis is trusted without asking again; Redis client "
+        "tracking drops it at once when it changes (default 0: off)"),
     AP_INIT_FLAG("TrpcAuthSessionCheck", set_dir_flag, DIR(session_check), DIR_SCOPE,
         "Check in Redis that the session of an access token still exists (default On)"),
     AP_INIT_TAKE3("TrpcAuthCookieNames", set_cookie_names, NULL, RSRC_CONF,

@@ -7,6 +7,7 @@
 #include "ta_log.h"
 #include "ta_refresh.h"
 #include "ta_session.h"
+#include "ta_tokcache.h"
 
 #include <apr_strings.h>
 #include <http_config.h>
@@ -54,10 +55,25 @@ ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
                               ta_claims_t *claims)
 {
     ta_server_conf_t *sc = ctx->sc;
+    int skew = ta_conf_clock_skew(sc);
+    ta_claims_t unused;
+    ta_jwt_status_t st;
 
-    return ta_jwt_verify(ctx->r->pool, refresh ? sc->refresh_keys : sc->access_keys, token,
-                         refresh ? "rt+jwt" : "at+jwt", sc->issuer, sc->audience, ctx->now,
-                         ta_conf_clock_skew(sc), claims);
+    if (claims == NULL) {
+        claims = &unused;
+    }
+    /* Access tokens verified before in this child (TrpcAuthTokenCache): the
+     * same bytes, the same keys; only exp is checked again. */
+    if (!refresh && ta_tokcache_get(sc->token_cache, ctx->r->pool, token, claims)) {
+        return claims->exp < ctx->now - skew ? TA_JWT_EXPIRED : TA_JWT_OK;
+    }
+    st = ta_jwt_verify(ctx->r->pool, refresh ? sc->refresh_keys : sc->access_keys, token,
+                       refresh ? "rt+jwt" : "at+jwt", sc->issuer, sc->audience, ctx->now,
+                       skew, claims);
+    if (!refresh && st == TA_JWT_OK) {
+        ta_tokcache_put(sc->token_cache, token, claims);
+    }
+    return st;
 }
 
 static ta_error_t *unauthorized(ta_ctx_t *ctx)

@@ -4,6 +4,7 @@
  */
 #include "ta_session.h"
 #include "ta_redis.h"
+#include "ta_sesscache.h"
 #include "ta_superjson.h"
 
 #include <apr_strings.h>
@@ -205,9 +206,17 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
     apr_pool_t *p = r->pool;
     const char *key = session_key(p, sc, uid, sid);
     apr_int64_t now = apr_time_as_msec(apr_time_now());
+    apr_uint64_t stamp;
     redisReply *reply;
     ta_sess_status_t st;
-    int stale;
+    apr_int64_t seen;
+
+    /* TrpcAuthSessionCache: a session Redis confirmed lately, and about
+     * which Redis has sent no invalidation since, needs no round trip. */
+    if (ta_sesscache_get(sc->session_cache, key, now, LAST_SEEN_INTERVAL_MS)) {
+        return TA_SESS_OK;
+    }
+    stamp = ta_sesscache_stamp(sc->session_cache, key);
 
     /* The check on every request is a plain HGET (the cheapest round trip);
      * last-seen is written, atomically with an existence check, at most once
@@ -220,9 +229,10 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
         freeReplyObject(reply);
         return TA_SESS_MISSING;
     }
-    stale = now - apr_atoi64(reply->str) >= LAST_SEEN_INTERVAL_MS;
+    seen = apr_atoi64(reply->str);
     freeReplyObject(reply);
-    if (!stale) {
+    if (now - seen < LAST_SEEN_INTERVAL_MS) {
+        ta_sesscache_put(sc->session_cache, key, seen, now, stamp);
         return TA_SESS_OK;
     }
     reply = ta_redis_eval(r, &touch_lua, "1", key, i64(p, now), NULL);
@@ -285,6 +295,9 @@ ta_rot_status_t ta_session_rotate(request_rec *r, const ta_server_conf_t *sc,
         }
     }
     freeReplyObject(reply);
+    if (st == TA_ROT_REUSE) {
+        ta_sesscache_flush(sc->session_cache);     /* the script revoked the session */
+    }
     return st;
 }
 
@@ -297,6 +310,9 @@ ta_sess_status_t ta_session_revoke(request_rec *r, const ta_server_conf_t *sc,
 
     reply = ta_redis_eval(r, &revoke_lua, "2", session_key(p, sc, uid, sid),
                               index_key(p, sc, uid), sid, NULL);
+    /* This child forgets at once (the others when Redis's invalidation
+     * arrives); also when the answer was lost, as the script may have run. */
+    ta_sesscache_flush(sc->session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
@@ -314,6 +330,7 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
 
     reply = ta_redis_eval(r, &revoke_all_lua, "1", index_key(p, sc, uid),
                               session_prefix(p, sc, uid), keep_sid ? keep_sid : "", NULL);
+    ta_sesscache_flush(sc->session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }

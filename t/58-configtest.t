@@ -9,7 +9,7 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
-plan tests => 12;
+plan tests => 15;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -59,7 +59,10 @@ for my $case (['TrpcAuthMaxBatchSize 12x', qr/TrpcAuthMaxBatchSize: '12x' must b
               ['TrpcAuthBcryptCost 99999999999999999999', qr/TrpcAuthBcryptCost: .* must be a bcrypt cost/],
               ['TrpcAuthRateLimit login-ip 0 1m', qr/TrpcAuthRateLimit: '0' must be a count/],
               ['TrpcAuthAccessTokenTTL 15x', qr/TrpcAuthAccessTokenTTL: '15x' is not a lifetime/],
-              ['TrpcAuthCORSOrigin *', qr/TrpcAuthCORSOrigin: '\*' is not allowed/]) {
+              ['TrpcAuthCORSOrigin *', qr/TrpcAuthCORSOrigin: '\*' is not allowed/],
+              ['TrpcAuthSessionCache 1x', qr/TrpcAuthSessionCache: '1x' is not a duration/],
+              ['TrpcAuthTokenCache -1', qr/TrpcAuthTokenCache: '-1' must be a number of entries/],
+              ['TrpcAuthTokenCache 2000000', qr/TrpcAuthTokenCache: '2000000' must be a number of entries/]) {
     ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key\n$case->[0]");
     ok($rc != 0 && $out =~ $case->[1], "configtest refuses '$case->[0]', naming the directive") or diag $out;
 }

@@ -4,6 +4,9 @@
 //   a  Redis stopped, then frozen (SIGSTOP): protected calls answer 503 SERVICE_UNAVAILABLE within
 //      TrpcAuthRedisTimeout + margin, static files still served; after `scripts/devstack up` / SIGCONT it all works
 //      again without touching Apache (a new login: Redis runs without persistence).
+//   e  Redis frozen behind TrpcAuthSessionCache (the test stack's second server, on TRPCAUTH_TEST_CACHED_PORT): the
+//      sessions the children have cached keep passing only until the listener's PING goes unanswered, then every
+//      call is 503; after SIGCONT the listener subscribes again and calls are 200 (no Apache restart).
 //   b  PostgreSQL stopped (pg_ctl -m fast as the postgres user): the same; recovery after `scripts/devstack up`.
 //      Also PostgreSQL frozen (SIGSTOP of the postmaster and its backends): calls answer 503 within
 //      TrpcAuthDBTimeout (2 s on the test stack), and after SIGCONT everything works again (FAULTS_PG_FREEZE=0
@@ -27,7 +30,8 @@ const ORIGIN = new URL(TRPC.origin);
 const TRPC_PATH = TRPC.pathname.replace(/\/$/, '');
 const REDIS_TIMEOUT_MS = Number(process.env.FAULTS_REDIS_TIMEOUT_MS || 500);
 const MARGIN_MS = Number(process.env.FAULTS_MARGIN_MS || 250);
-const ONLY = new Set((process.env.FAULTS_ONLY || 'a,b,c,d').split(','));
+const ONLY = new Set((process.env.FAULTS_ONLY || 'a,e,b,c,d').split(','));
+const CACHED_PORT = Number(process.env.TRPCAUTH_TEST_CACHED_PORT || 0);
 const PG_FREEZE = process.env.FAULTS_PG_FREEZE !== '0';
 const PGBIN = '/usr/lib/postgresql/15/bin';
 
@@ -53,7 +57,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------ HTTP
 
-async function call(method, proc, { json, cookie, timeout = 10000 } = {}) {
+async function call(method, proc, { json, cookie, timeout = 10000, origin = ORIGIN } = {}) {
   const headers = [];
   let body = null;
   if (json !== undefined) {
@@ -63,7 +67,7 @@ async function call(method, proc, { json, cookie, timeout = 10000 } = {}) {
   if (cookie) headers.push(['Cookie', cookie]);
   const target = proc.startsWith('/') ? proc : `${TRPC_PATH}/${proc}`;
   try {
-    const r = await L.request(ORIGIN, { method, target, headers, body, timeout });
+    const r = await L.request(origin, { method, target, headers, body, timeout });
     r.code = r.json && r.json.error && r.json.error.data ? r.json.error.data.code : undefined;
     return r;
   } catch (e) {
@@ -403,6 +407,45 @@ async function testKill() {
   killedPids.push(victim);
 }
 
+// ------------------------------------------------------------------------------------------------ (e) session cache
+
+async function testRedisCached() {
+  console.log('\n# (e) Redis frozen behind TrpcAuthSessionCache');
+  if (!ok(CACHED_PORT > 0, 'e: the cached server\'s port (TRPCAUTH_TEST_CACHED_PORT)', `${CACHED_PORT}`)) return;
+  const origin = new URL(`http://127.0.0.1:${CACHED_PORT}`);
+  const u = await newUser('scache');
+  let rs = await many(40, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
+  ok(rs.every((r) => r.status === 200), 'e: 40 auth.me through the cached server: 200', fmt(summary(rs)));
+
+  // The listener PINGs after 1 s of quiet and gives up after max(2 x TrpcAuthRedisTimeout, 1 s); a request then
+  // waits at most TrpcAuthRedisTimeout for its own answer.
+  const limit = 1000 + Math.max(2 * REDIS_TIMEOUT_MS, 1000) + REDIS_TIMEOUT_MS + 4 * MARGIN_MS;
+  const fpid = redisPid();
+  process.kill(fpid, 'SIGSTOP');
+  const t0 = Date.now();
+  let first503 = null;
+  try {
+    await waitFor(async () => {
+      const r = await call('GET', 'auth.me', { cookie: u.cookie, origin, timeout: 15000 });
+      if (r.status === 503 && r.code === 'SERVICE_UNAVAILABLE') first503 = Date.now() - t0;
+      return first503 !== null;
+    }, limit + 5000, 100);
+    timing(`Redis frozen behind the session cache: first 503 after ${first503} ms`);
+    ok(first503 !== null && first503 <= limit, `e: frozen: calls turn 503 SERVICE_UNAVAILABLE within ${limit} ms`,
+       `${first503} ms`);
+    rs = await many(20, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin, timeout: 15000 }));
+    ok(rs.every((r) => r.status === 503 && r.code === 'SERVICE_UNAVAILABLE'), 'e: frozen: and stay 503 (the cache was emptied)', fmt(summary(rs)));
+  } finally {
+    process.kill(fpid, 'SIGCONT');
+  }
+  const t1 = Date.now();
+  const back = await waitFor(async () => (await call('GET', 'auth.me', { cookie: u.cookie, origin })).status === 200, 5000);
+  timing(`Redis thawed: auth.me 200 again after ${Date.now() - t1} ms`);
+  ok(back, 'e: thawed: auth.me is 200 again without restarting Apache');
+  rs = await many(40, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
+  ok(rs.every((r) => r.status === 200 && r.json.result.data.email === u.email), 'e: thawed: 40 auth.me all 200 with the right user', fmt(summary(rs)));
+}
+
 // ------------------------------------------------------------------------------------------------ main
 
 const logFrom = L.fileSize(L.errorLogPath());
@@ -411,7 +454,7 @@ const killedPids = [];
 async function main() {
   console.log(`t/faults: ${TRPC.href} (state ${STATE}); Redis timeout ${REDIS_TIMEOUT_MS} ms + margin ${MARGIN_MS} ms`);
   if (!L.apachePid()) throw new Error(`Apache of ${STATE} is not running`);
-  const steps = [['a', testRedis], ['b', testPg], ['c', testGraceful], ['d', testKill]];
+  const steps = [['a', testRedis], ['e', testRedisCached], ['b', testPg], ['c', testGraceful], ['d', testKill]];
   for (const [k, fn] of steps) {
     if (!ONLY.has(k)) continue;
     try {

@@ -1,0 +1,101 @@
+# The session cache (TrpcAuthSessionCache, issue #6): with it on, a session Redis has confirmed is answered
+# without a round trip, yet a revocation still takes effect at once on every child. Each child's listener holds a
+# Redis connection with CLIENT TRACKING (broadcast, on the session-key prefix) subscribed to __redis__:invalidate;
+# Redis names every session key that changes, and the children drop it. Entries may live 60 s here
+# (vhost trpc_scache), so nothing but those messages can explain the refusals below.
+use strict;
+use warnings;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use Time::HiRes qw(sleep);
+use TrpcT;
+use TrpcSess;
+
+plan tests => 18;
+
+my $bare = bare_ua();
+my $N = 24;
+
+sub me_with { tget($bare, '/trpc/auth.me', undef, Cookie => 'accessToken=' . shift) }
+sub codes_of {
+    my $tok = shift;
+    my %seen = map { me_with($tok)->code => 1 } 1 .. $N;
+    return join ',', sort keys %seen;
+}
+# HGETs Redis has served so far (the session check's command).
+sub hgets {
+    my ($line) = grep { /^cmdstat_hget:/ } redis('INFO', 'commandstats');
+    return ($line // '') =~ /calls=(\d+)/ ? $1 : 0;
+}
+sub session_key { my ($uid, $at) = @_; "trpcauth-test:{u:$uid}:s:" . sid_of($at) }
+# A logged-in user on the cached server: (ua, uid, access token, email, password), its session answered 200 $N
+# times (so it is in the cache of every child that served one of those).
+sub warm_login {
+    my $tag = shift;
+    my ($ua, $email, $pw, $uid) = login_ua($tag);
+    my $at = jar_cookie($ua, 'accessToken') // '';
+    my $codes = codes_of($at);
+    Test::More::diag("warm-up answered $codes") unless $codes eq '200';
+    return ($ua, $uid, $at, $email, $pw);
+}
+
+vhost('trpc_scache');
+sleep 1.5;      # the children's listeners subscribe within a second of start
+
+# ---- hits ------------------------------------------------------------------------------------------------------------
+my ($ua, $uid, $at) = warm_login('sc1');
+is(codes_of($at), '200', "a session found in Redis: $N calls, all 200");
+my $before = hgets();
+is(codes_of($at), '200', "$N more calls, all 200");
+my $asked = hgets() - $before;
+cmp_ok($asked, '<', $N / 2, "... of which at most a few asked Redis ($asked HGETs for $N calls)");
+
+# ---- revocations take effect at once ---------------------------------------------------------------------------------
+redis('DEL', session_key($uid, $at));
+sleep 0.05;
+is(codes_of($at), '401', 'the session key deleted in Redis (as another server would): refused on every call');
+
+($ua, $uid, $at) = warm_login('sc2');
+my $r = tpost($bare, '/trpc/auth.logout', undef, Cookie => "accessToken=$at");
+is($r->code, 200, 'logout') or diag show($r);
+is(codes_of($at), '401', '... refused at once on every call');
+
+# logoutAll from one session ends another one that every child has cached
+my ($email, $pw);
+($ua, $uid, $at, $email, $pw) = warm_login('sc3');
+my $ua2 = ua();
+login($ua2, $email, $pw);
+my $other = jar_cookie($ua2, 'accessToken') // '';
+isnt(sid_of($other), sid_of($at), 'a second session of the same user');
+is(codes_of($other), '200', '... cached');
+$r = tpost($ua, '/trpc/auth.logoutAll');
+is($r->code, 200, 'logoutAll from the first session') or diag show($r);
+is(codes_of($other), '401', '... the second session is refused at once on every call');
+
+# a session that expires in Redis is dropped too
+($ua, $uid, $at) = warm_login('sc4');
+redis('PEXPIRE', session_key($uid, $at), 300);
+sleep 0.6;
+is(codes_of($at), '401', 'a session that expired in Redis: refused');
+
+# ---- the listener's connection lost and back ---------------------------------------------------------------------
+($ua, $uid, $at) = warm_login('sc5');
+redis('CLIENT', 'KILL', 'TYPE', 'pubsub');
+sleep 0.2;
+redis('DEL', session_key($uid, $at));
+is(codes_of($at), '401', 'listeners disconnected: the caches were emptied, a deleted session is refused');
+sleep 1.8;      # they subscribe again within a second
+my @subs = grep { /^__redis__:invalidate$/ } redis('PUBSUB', 'CHANNELS');
+is(scalar @subs, 1, '... and the listeners are subscribed again');
+($ua, $uid, $at) = warm_login('sc6');
+$before = hgets();
+is(codes_of($at), '200', 'a new session after the reconnect: all 200');
+$asked = hgets() - $before;
+cmp_ok($asked, '<', $N / 2, "... answered from the cache again ($asked HGETs for $N calls)");
+redis('DEL', session_key($uid, $at));
+sleep 0.05;
+is(codes_of($at), '401', '... and invalidated again when Redis deletes it');
+
+like(error_log(), qr/TRPCAUTH114: .*lost its Redis connection/, 'the listeners logged the lost connection');
+like(error_log(), qr/TRPCAUTH112: .*tracking Redis .* again/, '... and the reconnect');
