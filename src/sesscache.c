@@ -3,9 +3,8 @@
  */
 #include "ta_sesscache.h"
 
-#include <apr_thread_mutex.h>
+#include "ta_slots.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -17,76 +16,27 @@ typedef struct {
 } slot_t;
 
 struct ta_sesscache {
-    slot_t *slots;
-    apr_size_t mask;
+    ta_slots_t t;
     apr_int64_t max_age_ms;
     apr_uint32_t epoch;               /* bumped by every flush: O(1), no page of the table touched */
     int live;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
-#endif
 };
-
-#define MAX_ENTRIES (1 << 20)
-
-static apr_status_t free_slots(void *slots)
-{
-    free(slots);
-    return APR_SUCCESS;
-}
 
 ta_sesscache_t *ta_sesscache_create(apr_pool_t *p, int entries, apr_int64_t max_age_ms)
 {
     ta_sesscache_t *c;
-    apr_size_t n = 1;
 
     if (max_age_ms <= 0 || entries <= 0) {
         return NULL;
     }
-    while (n < (apr_size_t)entries && n < MAX_ENTRIES) {
-        n <<= 1;
-    }
     c = apr_pcalloc(p, sizeof(*c));
-    /* calloc, not apr_pcalloc: a table this size comes from mmap, so a page
-     * costs memory only once a slot in it is used. */
-    if ((c->slots = calloc(n, sizeof(slot_t))) == NULL) {
-        return NULL;
-    }
-    apr_pool_cleanup_register(p, c->slots, free_slots, apr_pool_cleanup_null);
-    c->mask = n - 1;
     c->max_age_ms = max_age_ms;
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS) {
-        return NULL;
-    }
-#endif
-    return c;
+    return ta_slots_init(&c->t, p, entries, sizeof(slot_t)) == 0 ? c : NULL;
 }
 
-static void lock(ta_sesscache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(c->lock);
-#endif
-}
-
-static void unlock(ta_sesscache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(c->lock);
-#endif
-}
-
-/* FNV-1a over the whole key (keys end in the random session id). */
 static slot_t *slot_of(ta_sesscache_t *c, const char *key, apr_size_t len)
 {
-    apr_uint32_t h = 2166136261u;
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)key[i]) * 16777619u;
-    }
-    return &c->slots[h & c->mask];
+    return ta_slots_at(&c->t, key, len);
 }
 
 /* Every entry stored before goes stale, and every stamp taken before. */
@@ -105,11 +55,11 @@ int ta_sesscache_get(ta_sesscache_t *c, const char *key, apr_int64_t now_ms, apr
         return 0;
     }
     s = slot_of(c, key, len);
-    lock(c);
+    ta_slots_lock(&c->t);
     hit = c->live && s->len == len && s->generation == c->epoch && memcmp(s->key, key, len) == 0
           && now_ms - s->stored_ms < c->max_age_ms && now_ms >= s->stored_ms
           && now_ms - s->seen_ms < fresh_ms;
-    unlock(c);
+    ta_slots_unlock(&c->t);
     return hit;
 }
 
@@ -122,9 +72,9 @@ apr_uint64_t ta_sesscache_stamp(ta_sesscache_t *c, const char *key)
         return 0;
     }
     s = slot_of(c, key, strlen(key));
-    lock(c);
+    ta_slots_lock(&c->t);
     stamp = ((apr_uint64_t)c->epoch << 32) | s->epoch;
-    unlock(c);
+    ta_slots_unlock(&c->t);
     return stamp;
 }
 
@@ -138,7 +88,7 @@ void ta_sesscache_put(ta_sesscache_t *c, const char *key, apr_int64_t seen_ms,
         return;
     }
     s = slot_of(c, key, len);
-    lock(c);
+    ta_slots_lock(&c->t);
     if (c->live && stamp == (((apr_uint64_t)c->epoch << 32) | s->epoch)) {
         memcpy(s->key, key, len);
         s->len = len;
@@ -146,7 +96,7 @@ void ta_sesscache_put(ta_sesscache_t *c, const char *key, apr_int64_t seen_ms,
         s->stored_ms = now_ms;
         s->seen_ms = seen_ms;
     }
-    unlock(c);
+    ta_slots_unlock(&c->t);
 }
 
 void ta_sesscache_invalidate(ta_sesscache_t *c, const char *key, apr_size_t len)
@@ -157,11 +107,11 @@ void ta_sesscache_invalidate(ta_sesscache_t *c, const char *key, apr_size_t len)
         return;
     }
     s = slot_of(c, key, len);
-    lock(c);
+    ta_slots_lock(&c->t);
     /* Whatever the slot holds goes: a colliding key only costs a round trip. */
     s->len = 0;
     s->epoch++;
-    unlock(c);
+    ta_slots_unlock(&c->t);
 }
 
 void ta_sesscache_flush(ta_sesscache_t *c)
@@ -169,9 +119,9 @@ void ta_sesscache_flush(ta_sesscache_t *c)
     if (c == NULL) {
         return;
     }
-    lock(c);
+    ta_slots_lock(&c->t);
     clear_all(c);
-    unlock(c);
+    ta_slots_unlock(&c->t);
 }
 
 void ta_sesscache_set_live(ta_sesscache_t *c, int live)
@@ -179,10 +129,10 @@ void ta_sesscache_set_live(ta_sesscache_t *c, int live)
     if (c == NULL) {
         return;
     }
-    lock(c);
+    ta_slots_lock(&c->t);
     clear_all(c);
     c->live = live;
-    unlock(c);
+    ta_slots_unlock(&c->t);
 }
 
 int ta_sesscache_live(ta_sesscache_t *c)
@@ -192,8 +142,8 @@ int ta_sesscache_live(ta_sesscache_t *c)
     if (c == NULL) {
         return 0;
     }
-    lock(c);
+    ta_slots_lock(&c->t);
     live = c->live;
-    unlock(c);
+    ta_slots_unlock(&c->t);
     return live;
 }

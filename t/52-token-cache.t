@@ -17,12 +17,7 @@ my $bare = bare_ua();
 my $N = 24;     # enough requests to reach every child (and, in each, the cache) more than once
 
 sub me_with { tget($bare, '/trpc/auth.me', undef, Cookie => 'accessToken=' . shift) }
-# The distinct statuses of $N auth.me calls with one token, e.g. "200" or "200,401".
-sub codes_of {
-    my $tok = shift;
-    my %seen = map { me_with($tok)->code => 1 } 1 .. $N;
-    return join ',', sort keys %seen;
-}
+sub codes_of { me_codes(shift, $N) }
 # The token with one character of its signature changed (a base64url character that carries whole bits).
 sub tampered {
     my $t = shift;

@@ -18,11 +18,7 @@ my $bare = bare_ua();
 my $N = 24;
 
 sub me_with { tget($bare, '/trpc/auth.me', undef, Cookie => 'accessToken=' . shift) }
-sub codes_of {
-    my $tok = shift;
-    my %seen = map { me_with($tok)->code => 1 } 1 .. $N;
-    return join ',', sort keys %seen;
-}
+sub codes_of { me_codes(shift, $N) }
 # HGETs Redis has served so far (the session check's command).
 sub hgets {
     my ($line) = grep { /^cmdstat_hget:/ } redis('INFO', 'commandstats');

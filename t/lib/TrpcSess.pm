@@ -13,7 +13,7 @@ use Digest::SHA qw(sha256_hex);
 use TrpcT;
 
 our @EXPORT = qw(vhost psql keyfile pem_sign pem_verify jwt_pem session_hash user_keys all_keys_have_ttl
-                 cookie_value expired_all sid_of jti_of count_rows);
+                 cookie_value expired_all sid_of jti_of count_rows me_codes);
 
 # vhost('trpc_short') makes base() (and so tget/tpost with relative paths) talk to that <VirtualHost>;
 # vhost('default') goes back to the main server.
@@ -112,6 +112,16 @@ sub expired_all {
     my @gone = grep { (cookie_attrs(set_cookie($res, $_))->{'max-age'} // -1) eq '0' }
                qw(accessToken refreshToken logged_in);
     return @gone == 3;
+}
+
+# The distinct statuses of $n auth.me calls (new connections, so they spread over the children) with one access
+# token, e.g. "200" or "200,401". The caches' tests (t/52, t/54) check that every child answers alike.
+my $me_ua;
+sub me_codes {
+    my ($token, $n) = @_;
+    $me_ua //= bare_ua();
+    my %seen = map { tget($me_ua, '/trpc/auth.me', undef, Cookie => "accessToken=$token")->code => 1 } 1 .. $n;
+    return join ',', sort keys %seen;
 }
 
 sub sid_of { my (undef, $p) = jwt_decode(shift); ref $p eq 'HASH' ? $p->{sid} // '' : '' }
