@@ -14,9 +14,10 @@
 #include "ta_config.h"
 
 /* Opens one connection to the server's Redis (with AUTH and SELECT as
- * configured, the I/O timeout of TrpcAuthRedisTimeout). NULL (logged) when it
- * cannot. The pool below and the session cache's listener both use it. */
-redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc);
+ * configured, the I/O timeout of TrpcAuthRedisTimeout). NULL when it cannot;
+ * a refused connection is logged unless quiet (AUTH and SELECT failures
+ * always are). The pool below and the session cache's listener use it. */
+redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet);
 
 /* Creates the pool of one server in the child (connections are opened lazily). */
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);

@@ -48,7 +48,7 @@ static int setup_command(redisContext *c, const char *fmt, const char *arg)
     return ok ? 0 : -1;
 }
 
-redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc)
+redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
 {
     struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
     char db[16];
@@ -61,9 +61,11 @@ redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc)
         c = redisConnectWithTimeout(sc->redis_host, sc->redis_port, tv);
     }
     if (c == NULL || c->err) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(101)
-                     "Redis %s: cannot connect: %s", sc->redis_url,
-                     c ? c->errstr : "out of memory");
+        if (!quiet) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(101)
+                         "Redis %s: cannot connect: %s", sc->redis_url,
+                         c ? c->errstr : "out of memory");
+        }
         if (c) redisFree(c);
         return NULL;
     }
@@ -94,7 +96,7 @@ static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
 {
     ta_redis_pool_t *rp = params;
 
-    *res = ta_redis_connect(rp->s, rp->sc);
+    *res = ta_redis_connect(rp->s, rp->sc, 0);
     return *res ? APR_SUCCESS : APR_ECONNREFUSED;
 }
 

@@ -105,7 +105,8 @@ static int setup(redisContext *c, int type, long long *integer, int argc, const 
 static redisContext *subscribe(listener_t *l)
 {
     const ta_server_conf_t *sc = l->sc;
-    redisContext *c = ta_redis_connect(l->s, sc);
+    /* Retried every second during an outage: one log line per outage. */
+    redisContext *c = ta_redis_connect(l->s, sc, l->reported_down);
     const char *id_argv[] = { "CLIENT", "ID" };
     const char *sub_argv[] = { "SUBSCRIBE", "__redis__:invalidate" };
     const char *trk_argv[] = { "CLIENT", "TRACKING", "ON", "REDIRECT", NULL, "BCAST", "PREFIX",
