@@ -92,6 +92,7 @@ typedef struct {
     const char *unauth_url;
     int auto_refresh;
     const char *identity_header;
+    int pass_cookies;                /* TA_UNSET / 0 / 1: the module's cookies reach handlers */
 } ta_dir_conf_t;
 
 extern const command_rec ta_directives[];
@@ -126,5 +127,6 @@ apr_off_t ta_conf_max_body(const ta_dir_conf_t *dc);
 int ta_conf_max_batch(const ta_dir_conf_t *dc);
 ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc);
 int ta_conf_auto_refresh(const ta_dir_conf_t *dc);
+int ta_conf_pass_cookies(const ta_dir_conf_t *dc);
 
 #endif

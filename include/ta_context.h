@@ -17,11 +17,20 @@ typedef struct {
     ta_dir_conf_t *dc;
     apr_int64_t now;             /* unix seconds, fixed for the request */
 
-    /* Authentication, resolved once per request on first need. */
+    /* Authentication, resolved once per request on first need. A later
+     * location of the same client request (a sub-request, an internal
+     * redirect) may ask for more than the first one did: the flags record
+     * what the result covers, so only the missing part runs then. */
     int auth_done;
     ta_error_t *auth_error;      /* UNAUTHORIZED or SERVICE_UNAVAILABLE */
     const char *user_id;
     const char *session_id;
+    int auth_session_checked;    /* the session was found alive in Redis */
+    int auth_refreshable;        /* failed for a missing or expired access token */
+    int auth_refresh_tried;      /* TrpcAuthAutoRefresh was applied */
+    /* The Cookie header as the client sent it: TrpcAuthStripCookies may take
+     * the module's cookies out of headers_in before a backend sees them. */
+    const char *cookie_header;
 
     /* A refresh, done at most once per request: auth.refreshAccessToken and
      * the transparent refresh of TrpcAuthAutoRefresh share its result, so a
@@ -52,7 +61,10 @@ ta_error_t *ta_ctx_admit_password_check(ta_ctx_t *ctx);
 /* A cookie of the request by name, or NULL. */
 const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name);
 
-/* Authenticates by the access cookie (and the session check when on).
+/* Authenticates by the access cookie (and the session check when on), with
+ * the settings of ctx->dc; called again with another location's settings it
+ * runs what they need beyond what ran before (the session check, the
+ * transparent refresh) and returns the combined result.
  * With TrpcAuthAutoRefresh On, a missing or expired access cookie next to a
  * valid refresh cookie is refreshed in place (ta_refresh), which sets the new
  * cookies on the response. NULL on success, with ctx->user_id and

@@ -12,6 +12,14 @@
 const char *ta_cookie_get(apr_pool_t *p, const char *header, const char *name,
                           apr_size_t max_len);
 
+/* The Cookie header without the cookies called one of names[0..n-1] (every
+ * occurrence), for a backend that must not see them: the other pairs keep
+ * their text and order, joined by "; ". *removed gets the number of pairs
+ * taken out; header itself is returned when that is 0, NULL when nothing is
+ * left. Linear in the header's length. */
+const char *ta_cookie_strip(apr_pool_t *p, const char *header, const char *const *names,
+                            int n, int *removed);
+
 typedef struct {
     int secure;              /* add "Secure" */
     const char *samesite;    /* "Strict", "Lax", "None" or NULL */

@@ -13,4 +13,8 @@ int ta_handler(request_rec *r);
 int ta_handler_translate(request_rec *r);
 int ta_handler_map_to_storage(request_rec *r);
 
+/* r's location sets the tRPC handler (SetHandler trpcauth); usable in any
+ * hook after the location walk, before r->handler itself is set. */
+int ta_handler_is_ours(request_rec *r);
+
 #endif

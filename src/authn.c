@@ -20,6 +20,8 @@
  */
 #include "ta_authn.h"
 #include "ta_context.h"
+#include "ta_cookie.h"
+#include "ta_handler.h"
 #include "ta_log.h"
 #include "ta_trpc.h"
 
@@ -59,27 +61,22 @@ static request_rec *initial_request(request_rec *r)
     }
 }
 
-/* Authenticates the client request r belongs to, once. NULL on success, else
- * the error of ta_ctx_authenticate (UNAUTHORIZED, SERVICE_UNAVAILABLE, ...).
- * *ctxp receives the context holding the result. When r is a sub-request or
- * a redirect that comes first, it authenticates with r's location settings
- * (session check, auto-refresh) but on the client's response. */
+/* Authenticates the client request r belongs to. The result lives in the
+ * context of that request, so a sub-request or internal redirect does not
+ * verify the token again; but it is always judged with r's own location
+ * settings: where r asks for more than an earlier location did (the session
+ * check, the transparent refresh), that part runs now (ta_ctx_authenticate).
+ * NULL on success, else UNAUTHORIZED, SERVICE_UNAVAILABLE, ...; *ctxp
+ * receives the context holding the result. */
 static ta_error_t *authenticate(request_rec *r, ta_ctx_t **ctxp)
 {
-    request_rec *top = initial_request(r);
-    ta_ctx_t *ctx = ta_ctx_get(top);
+    ta_ctx_t *ctx = ta_ctx_get(initial_request(r));
+    ta_dir_conf_t *saved = ctx->dc;
     ta_error_t *e;
 
-    if (!ctx->auth_done && top != r) {
-        ta_dir_conf_t *saved = ctx->dc;
-
-        ctx->dc = dir_conf(r);
-        e = ta_ctx_authenticate(ctx);
-        ctx->dc = saved;
-    }
-    else {
-        e = ta_ctx_authenticate(ctx);
-    }
+    ctx->dc = dir_conf(r);
+    e = ta_ctx_authenticate(ctx);
+    ctx->dc = saved;
     *ctxp = ctx;
     return e;
 }
@@ -124,6 +121,43 @@ static void scrub_identity_header(request_rec *r, const char *name)
                       "removed request header %s (TrpcAuthIdentityHeader)", found);
         apr_table_unset(r->headers_in, found);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* the module's cookies                                                */
+
+/* Takes the module's own cookies out of the Cookie header(s) r hands on
+ * (CGI's HTTP_COOKIE, mod_proxy's request), as mod_auth_openidc's
+ * OIDCStripCookies does: the refresh token lives for days and no backend
+ * needs it. The context keeps the header as the client sent it. */
+static void strip_own_cookies(request_rec *r, const ta_server_conf_t *sc)
+{
+    const char *names[3] = { sc->cookie_access, sc->cookie_refresh, sc->cookie_loggedin };
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *ent = (const apr_table_entry_t *)arr->elts;
+    apr_table_t *kept = NULL;
+    int i, removed, total = 0;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (ent[i].key && strcasecmp(ent[i].key, "Cookie") == 0) {
+            const char *v = ta_cookie_strip(r->pool, ent[i].val, names, 3, &removed);
+
+            if (kept == NULL) {
+                kept = apr_table_make(r->pool, 2);
+            }
+            if (v != NULL) {
+                apr_table_addn(kept, "Cookie", v);
+            }
+            total += removed;
+        }
+    }
+    if (total == 0) {
+        return;
+    }
+    apr_table_unset(r->headers_in, "Cookie");
+    r->headers_in = apr_table_overlay(r->pool, r->headers_in, kept);
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, TA_LOGNO(703)
+                  "removed %d of the module's cookies from the request", total);
 }
 
 /* ------------------------------------------------------------------ */
@@ -346,12 +380,17 @@ static int identity_fixups(request_rec *r)
     if (r->main == NULL && !apr_table_get(r->headers_out, "Cache-Control")) {
         apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
     }
-    if ((e = authenticate(r, &ctx)) == NULL) {
-        set_identity(r, ctx, type);
-        return DECLINED;
-    }
-    if (e->code != TA_E_UNAUTHORIZED) {
+    e = authenticate(r, &ctx);
+    if (e != NULL && e->code != TA_E_UNAUTHORIZED) {
         return send_error(r, e);
+    }
+    if (e == NULL) {
+        set_identity(r, ctx, type);
+    }
+    /* Last: the authentication above may still need the refresh cookie. The
+     * tRPC endpoint itself needs them all. */
+    if (!ta_conf_pass_cookies(dc) && !ta_handler_is_ours(r)) {
+        strip_own_cookies(r, ctx->sc);
     }
     return DECLINED;
 }

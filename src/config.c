@@ -132,6 +132,7 @@ void *ta_create_dir_conf(apr_pool_t *p, char *dir)
     dc->max_batch = TA_UNSET;
     dc->unauth_action = TA_UNSET;
     dc->auto_refresh = TA_UNSET;
+    dc->pass_cookies = TA_UNSET;
     return dc;
 }
 
@@ -156,6 +157,7 @@ void *ta_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     }
     MERGE_INT(auto_refresh);
     MERGE_PTR(identity_header);
+    MERGE_INT(pass_cookies);
     return m;
 }
 
@@ -241,6 +243,10 @@ ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc)
 int ta_conf_auto_refresh(const ta_dir_conf_t *dc)
 {
     return OR_DEFAULT(dc->auto_refresh, 0);
+}
+int ta_conf_pass_cookies(const ta_dir_conf_t *dc)
+{
+    return OR_DEFAULT(dc->pass_cookies, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -646,6 +652,9 @@ const command_rec ta_directives[] = {
         "Refresh inside the request when the access cookie is missing or expired"),
     AP_INIT_TAKE1("TrpcAuthIdentityHeader", set_identity_header, NULL, DIR_SCOPE,
         "Request header carrying the user id to backends (a client-sent one is removed)"),
+    AP_INIT_FLAG("TrpcAuthPassCookies", set_dir_flag, DIR(pass_cookies), DIR_SCOPE,
+        "Leave the module's cookies in the Cookie header handed to CGI and proxied "
+        "backends of AuthType trpcauth locations (default Off: removed)"),
     AP_INIT_TAKE3("TrpcAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
         "Attempts allowed: scope (login-account|login-ip|register-ip|refresh-session) "
         "count window"),

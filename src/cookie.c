@@ -56,36 +56,60 @@ static const char *value_end(const char *s)
     }
 }
 
+/* One name=value pair of a Cookie header: the name without blanks around
+ * it, the raw value up to its separator. */
+typedef struct {
+    const char *name, *name_end;
+    const char *value, *value_end;
+} pair_t;
+
+/* Reads the next pair at *sp and moves *sp past it. Text without '=' is not
+ * a pair and is skipped. Returns 0 at the end of the header. */
+static int next_pair(const char **sp, pair_t *pair)
+{
+    const char *s = *sp;
+
+    for (;;) {
+        while (is_blank(*s) || *s == ';' || *s == ',')
+            s++;
+        if (*s == '\0') {
+            *sp = s;
+            return 0;
+        }
+        pair->name = s;
+        s += strcspn(s, "=;,");
+        if (*s == '=')
+            break;
+    }
+    pair->name_end = s;
+    while (pair->name_end > pair->name && is_blank(pair->name_end[-1]))
+        pair->name_end--;
+    pair->value = s + 1;
+    *sp = pair->value_end = value_end(pair->value);
+    return 1;
+}
+
+static int name_is(const pair_t *pair, const char *name, apr_size_t namelen)
+{
+    return (apr_size_t)(pair->name_end - pair->name) == namelen
+           && memcmp(pair->name, name, namelen) == 0;
+}
+
 const char *ta_cookie_get(apr_pool_t *p, const char *header, const char *name,
                           apr_size_t max_len)
 {
     apr_size_t namelen;
-    const char *s;
+    const char *s = header, *v, *ve;
+    pair_t pair;
 
     if (header == NULL || name == NULL || (namelen = strlen(name)) == 0)
         return NULL;
 
-    for (s = header; *s != '\0'; ) {
-        const char *n, *ne, *v, *ve;
-
-        while (is_blank(*s) || *s == ';' || *s == ',')
-            s++;
-        if (*s == '\0')
-            break;
-        /* name: up to '=' or the end of the pair */
-        n = s;
-        s += strcspn(s, "=;,");
-        if (*s != '=') {
-            continue;  /* no '=': not a pair, skip it */
-        }
-        ne = s;
-        while (ne > n && is_blank(ne[-1]))
-            ne--;
-        v = s + 1;
-        s = ve = value_end(v);
-
-        if ((apr_size_t)(ne - n) != namelen || memcmp(n, name, namelen) != 0)
+    while (next_pair(&s, &pair)) {
+        if (!name_is(&pair, name, namelen))
             continue;
+        v = pair.value;
+        ve = pair.value_end;
         while (v < ve && is_blank(*v))
             v++;
         while (ve > v && is_blank(ve[-1]))
@@ -99,6 +123,52 @@ const char *ta_cookie_get(apr_pool_t *p, const char *header, const char *name,
         return apr_pstrmemdup(p, v, (apr_size_t)(ve - v));
     }
     return NULL;
+}
+
+static int is_one_of(const pair_t *pair, const char *const *names, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (names[i] && *names[i] && name_is(pair, names[i], strlen(names[i])))
+            return 1;
+    }
+    return 0;
+}
+
+const char *ta_cookie_strip(apr_pool_t *p, const char *header, const char *const *names,
+                            int n, int *removed)
+{
+    const char *s = header;
+    char *out, *o;
+    pair_t pair;
+
+    *removed = 0;
+    if (header == NULL)
+        return NULL;
+    /* A kept pair is at least 2 bytes ("=;") and gains at most a
+     * 2-byte separator. */
+    o = out = apr_palloc(p, 2 * strlen(header) + 1);
+    while (next_pair(&s, &pair)) {
+        apr_size_t len = (apr_size_t)(pair.value_end - pair.name);
+
+        if (is_one_of(&pair, names, n)) {
+            (*removed)++;
+            continue;
+        }
+        if (o != out) {
+            *o++ = ';';
+            *o++ = ' ';
+        }
+        memcpy(o, pair.name, len);
+        o += len;
+        while (o > out && is_blank(o[-1]))
+            o--;
+    }
+    *o = '\0';
+    if (*removed == 0)
+        return header;
+    return o == out ? NULL : out;
 }
 
 /* Rejects what would break out of a Set-Cookie header or its attribute list:

@@ -304,16 +304,21 @@ static const char *procedure_path(ta_ctx_t *ctx)
  * has already run), and map_to_storage skips the file system walk for it. */
 #define PSEUDO_FILE_PREFIX "trpcauth:"
 
-int ta_handler_translate(request_rec *r)
+int ta_handler_is_ours(request_rec *r)
 {
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     const char *handler, *err = NULL;
 
-    if (core == NULL || core->expr_handler == NULL || r->proxyreq) {
-        return DECLINED;
+    if (core == NULL || core->expr_handler == NULL) {
+        return 0;
     }
     handler = ap_expr_str_exec(r, core->expr_handler, &err);
-    if (err != NULL || handler == NULL || strcmp(handler, HANDLER_NAME) != 0) {
+    return err == NULL && handler != NULL && strcmp(handler, HANDLER_NAME) == 0;
+}
+
+int ta_handler_translate(request_rec *r)
+{
+    if (r->proxyreq || !ta_handler_is_ours(r)) {
         return DECLINED;
     }
     r->filename = apr_pstrcat(r->pool, PSEUDO_FILE_PREFIX, r->uri, NULL);

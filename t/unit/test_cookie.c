@@ -189,6 +189,63 @@ static void check_expires(const char *cookie, apr_int64_t max_age, char **before
     *after = apr_pstrdup(pool, end);
 }
 
+/* ------------------------------------------------------------ strip */
+
+START_TEST(strip_removes_named_cookies_and_keeps_the_rest)
+{
+    static const char *const names[] = { "accessToken", "refreshToken", "logged_in" };
+    static const struct { const char *in, *out; int removed; } cases[] = {
+        { "a=1; accessToken=x; b=2",                       "a=1; b=2",  1 },
+        { "accessToken=x;refreshToken=y;logged_in=true",   NULL,        3 },
+        { "a=1;b=2",                                       "a=1;b=2",   0 },  /* untouched */
+        { " accessToken = x ; theme=dark ",                "theme=dark", 1 },
+        { "accessToken=x; accessToken=y; c=\"q;r\"",     "c=\"q",    2 },
+        { "a=1, accessToken=x, b=2",                       "a=1; b=2",  1 },  /* merged headers */
+        { "xaccessToken=1; accessTokenx=2",                "xaccessToken=1; accessTokenx=2", 0 },
+        { "junk; accessToken=x; =v",                       "=v",        1 },
+        { "",                                              "",          0 },
+    };
+    size_t i;
+    int removed_none;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int removed = -1;
+        const char *out = ta_cookie_strip(pool, cases[i].in, names, 3, &removed);
+
+        ck_assert_msg(removed == cases[i].removed, "case %zu: removed %d", i, removed);
+        if (cases[i].out == NULL)
+            ck_assert_msg(out == NULL, "case %zu: got '%s'", i, out);
+        else
+            ck_assert_msg(out && strcmp(out, cases[i].out) == 0, "case %zu: got '%s'", i,
+                          out ? out : "(null)");
+    }
+    ck_assert_ptr_null(ta_cookie_strip(pool, NULL, names, 3, &removed_none));
+}
+END_TEST
+
+START_TEST(strip_output_fits_any_header)
+{
+    static const char *const names[] = { "t" };
+    char *in = malloc(20001);
+    int removed, i;
+    const char *out;
+
+    /* 9 999 two-byte pairs ("=;") that are kept, each "=" plus a two-byte
+     * separator: the output is longer than the input. */
+    for (i = 0; i < 20000; i += 2) {
+        in[i] = '=';
+        in[i + 1] = ';';
+    }
+    in[19998] = 't';    /* the last pair is "t" ... */
+    in[19999] = '=';    /* ... "t=": removed, so the output changes */
+    in[20000] = '\0';
+    out = ta_cookie_strip(pool, in, names, 1, &removed);
+    ck_assert_int_eq(removed, 1);
+    ck_assert_uint_eq(strlen(out), 9999 + 2 * 9998);
+    free(in);
+}
+END_TEST
+
 START_TEST(access_cookie_has_every_attribute_in_order)
 {
     char *c = ta_cookie_make(pool, "accessToken", "h.p.s", 900, 1, &strict);
@@ -295,6 +352,8 @@ static Suite *cookie_suite(void)
     tcase_add_test(tc, odd_pairs_are_skipped);
     tcase_add_test(tc, value_longer_than_max_len_is_absent);
     tcase_add_test(tc, hostile_headers_are_handled);
+    tcase_add_test(tc, strip_removes_named_cookies_and_keeps_the_rest);
+    tcase_add_test(tc, strip_output_fits_any_header);
     tcase_add_test(tc, access_cookie_has_every_attribute_in_order);
     tcase_add_test(tc, optional_attributes_appear_only_when_set);
     tcase_add_test(tc, max_age_zero_expires_the_cookie);

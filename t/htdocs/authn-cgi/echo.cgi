@@ -14,5 +14,6 @@ if ($addr !~ /^(?:127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)\z/) {
 }
 my %seen = map { $_ => $ENV{$_} }
            grep { /^(?:REMOTE_USER|AUTH_TYPE|(?:REDIRECT_)?TRPCAUTH_\w+|HTTP_\w+)\z/ && $_ ne 'HTTP_COOKIE' } keys %ENV;
+$seen{cookie} = $ENV{HTTP_COOKIE};
 print "Content-Type: application/json\r\nCache-Control: no-store\r\n\r\n",
       JSON::PP->new->canonical->encode(\%seen), "\n";
