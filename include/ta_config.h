@@ -11,6 +11,7 @@
 #include <http_config.h>
 
 #include "ta_jwt.h"
+#include "ta_redis_url.h"
 #include "ta_trpc.h"
 
 #define TA_UNSET (-1)
@@ -34,12 +35,7 @@ typedef struct ta_sesscache ta_sesscache_t;
 
 typedef struct {
     /* Redis */
-    const char *redis_url;
-    const char *redis_host;          /* TCP host, or NULL with redis_socket */
-    int redis_port;
-    const char *redis_socket;        /* unix socket path */
-    const char *redis_password;
-    int redis_db;
+    const ta_redis_url_t *redis;     /* TrpcAuthRedis, parsed; logs show redis->redacted only */
     apr_interval_time_t redis_timeout;   /* TA_UNSET */
     apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
     const char *key_prefix;
@@ -102,9 +98,15 @@ void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ta_create_dir_conf(apr_pool_t *p, char *dir);
 void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* Checks a server's configuration at start (keys present, ...). Returns an
- * error message for the log, or NULL. */
+/* Checks a server's merged configuration (keys present, cookie prefixes that
+ * browsers accept, ...) and fills in the defaults; the check_config hook runs
+ * it, so `apache2 -t` reports it too. Returns an error message, or NULL. */
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
+
+/* Logs, at start, settings that work but defeat themselves (SameSite=None
+ * without Secure). main_sc is the main server's, so that virtual hosts that
+ * only inherit a problem do not repeat its warning. After ta_conf_check. */
+void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc);
 
 /* Getters that apply the defaults of CONTRACT §9. */
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);

@@ -42,7 +42,8 @@ const char *ta_alg_name(ta_alg_t alg);
  * newline stripped; others: a PEM private key, or a public key for verify-only)
  * or "env:NAME" (HS256 secret, or PEM text). Returns NULL on success, else a
  * message for the admin that names the problem (missing file, unreadable, HS256
- * secret shorter than 32 bytes, RSA key below 2048 bits, wrong key type for alg).
+ * secret shorter than 32 bytes or in PEM form, RSA key below 2048 bits, wrong key
+ * type for alg).
  * The message never contains key material. */
 const char *ta_key_load(apr_pool_t *p, const char *alg, const char *source,
                         const char *kid, ta_key_t **out);

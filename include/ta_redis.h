@@ -15,9 +15,16 @@
 
 /* Opens one connection to the server's Redis (with AUTH and SELECT as
  * configured, the I/O timeout of TrpcAuthRedisTimeout). NULL when it cannot;
- * a refused connection is logged unless quiet (AUTH and SELECT failures
- * always are). The pool below and the session cache's listener use it. */
+ * why is logged (with the URL redacted) unless quiet. The pool below, the
+ * session cache's listener and the start-up check use it. */
 redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet);
+
+/* At start, in the parent: asks the server's Redis for its maxmemory-policy
+ * and logs a warning unless it is noeviction (an evicting Redis may drop a
+ * user's session index, and logoutAll / changePassword would then miss
+ * sessions). Says nothing (debug only) when Redis cannot be reached or
+ * refuses CONFIG GET; waits at most TrpcAuthRedisTimeout. */
+void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc);
 
 /* Creates the pool of one server in the child (connections are opened lazily). */
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);

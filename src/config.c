@@ -8,12 +8,14 @@
 #include "ta_config.h"
 #include "ta_duration.h"
 #include "ta_jti.h"
+#include "ta_log.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <http_log.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +46,6 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
     ta_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
     int i;
 
-    sc->redis_port = TA_UNSET;
-    sc->redis_db = TA_UNSET;
     sc->redis_timeout = TA_UNSET;
     sc->db_timeout = TA_UNSET;
     sc->access_ttl = TA_UNSET;
@@ -74,24 +74,9 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     ta_server_conf_t *m = apr_pcalloc(p, sizeof(*m));
     int i;
 
-    /* The Redis target is merged as one unit: a vhost that names its own
-     * URL gets all of it, not half of the main server's. */
-    if (add->redis_url) {
-        m->redis_url = add->redis_url;
-        m->redis_host = add->redis_host;
-        m->redis_port = add->redis_port;
-        m->redis_socket = add->redis_socket;
-        m->redis_password = add->redis_password;
-        m->redis_db = add->redis_db;
-    }
-    else {
-        m->redis_url = base->redis_url;
-        m->redis_host = base->redis_host;
-        m->redis_port = base->redis_port;
-        m->redis_socket = base->redis_socket;
-        m->redis_password = base->redis_password;
-        m->redis_db = base->redis_db;
-    }
+    /* The Redis target is one unit: a vhost that names its own URL gets all
+     * of it, not half of the main server's. */
+    MERGE_PTR(redis);
     MERGE_INT(redis_timeout);
     MERGE_INT(db_timeout);
     MERGE_PTR(key_prefix);
@@ -278,75 +263,17 @@ static int parse_range(const char *arg, apr_int64_t lo, apr_int64_t hi, apr_int6
     return 0;
 }
 
-/* Parses redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
+/* redis://[[user]:password@]host[:port][/db] or unix://[[user]:password@]/path[?db=N]
+ * (ta_redis_url.h); a message shows the URL without its password. */
 static const char *set_redis(cmd_parms *cmd, void *dummy, const char *url)
 {
-    ta_server_conf_t *sc = server_conf(cmd);
-    const char *rest;
-    char *hostport, *slash, *at, *colon;
+    ta_redis_url_t *u;
+    const char *err = ta_redis_url_parse(cmd->pool, url, &u);
 
-    sc->redis_url = url;
-    sc->redis_password = NULL;
-    sc->redis_db = 0;
-    sc->redis_host = NULL;
-    sc->redis_socket = NULL;
-    sc->redis_port = 6379;
-
-    if (strncmp(url, "unix://", 7) == 0) {
-        char *path = apr_pstrdup(cmd->pool, url + 7);
-        char *q = strchr(path, '?');
-        if (q) {
-            *q++ = '\0';
-            if (strncmp(q, "db=", 3) != 0 || !apr_isdigit(q[3])) {
-                return fail(cmd, "unsupported socket option in '%s'", url);
-            }
-            sc->redis_db = atoi(q + 3);
-        }
-        if (*path != '/') {
-            return fail(cmd, "'%s' needs an absolute socket path (unix:///path)", url);
-        }
-        sc->redis_socket = path;
-        return NULL;
+    if (err != NULL) {
+        return fail(cmd, "%s", err);
     }
-    if (strncmp(url, "redis://", 8) != 0) {
-        return fail(cmd, "'%s' is not a redis:// or unix:// URL", url);
-    }
-    rest = url + 8;
-    hostport = apr_pstrdup(cmd->pool, rest);
-    if ((slash = strchr(hostport, '/')) != NULL) {
-        *slash++ = '\0';
-        if (*slash) {
-            char *end;
-            long db = strtol(slash, &end, 10);
-            if (*end || db < 0 || db > 65535) {
-                return fail(cmd, "bad database number in '%s'", url);
-            }
-            sc->redis_db = (int)db;
-        }
-    }
-    if ((at = strrchr(hostport, '@')) != NULL) {
-        char *userinfo = hostport;
-        *at = '\0';
-        hostport = at + 1;
-        colon = strchr(userinfo, ':');
-        sc->redis_password = colon ? colon + 1 : userinfo;
-        if (!*sc->redis_password) {
-            sc->redis_password = NULL;
-        }
-    }
-    if ((colon = strrchr(hostport, ':')) != NULL) {
-        char *end;
-        long port = strtol(colon + 1, &end, 10);
-        if (*end || port <= 0 || port > 65535) {
-            return fail(cmd, "bad port in '%s'", url);
-        }
-        *colon = '\0';
-        sc->redis_port = (int)port;
-    }
-    if (!*hostport) {
-        return fail(cmd, "no host in '%s'", url);
-    }
-    sc->redis_host = hostport;
+    server_conf(cmd)->redis = u;
     return NULL;
 }
 
@@ -364,14 +291,34 @@ static const char *set_server_duration(cmd_parms *cmd, void *dummy, const char *
     return NULL;
 }
 
-/* A lifetime: a duration of at least one second. */
+/* A lifetime: a duration from one second to the largest whole number of
+ * seconds an int holds (about 68 years), as lifetimes travel as int seconds
+ * (token exp, cookie Max-Age, Redis EXPIRE). */
 static const char *set_server_ttl(cmd_parms *cmd, void *dummy, const char *arg)
 {
     apr_interval_time_t v;
     char *base = (char *)server_conf(cmd);
 
-    if (ta_duration_parse(arg, &v) != 0 || v < APR_USEC_PER_SEC) {
-        return fail(cmd, "'%s' is not a lifetime of at least 1s", arg);
+    if (ta_duration_parse(arg, &v) != 0 || v < APR_USEC_PER_SEC
+        || apr_time_sec(v) > INT_MAX) {
+        return fail(cmd, "'%s' is not a lifetime from 1s to 2147483647s (about 68 years)", arg);
+    }
+    *(apr_interval_time_t *)(base + (apr_size_t)cmd->info) = v;
+    return NULL;
+}
+
+/* A tolerance (clock skew, reuse grace): a duration of at most five minutes.
+ * Each widens a window in which a token that should no longer count still
+ * does, so a typo such as 10d for 10s must not pass. */
+#define TA_MAX_TOLERANCE (5 * 60 * APR_USEC_PER_SEC)
+
+static const char *set_server_tolerance(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    apr_interval_time_t v;
+    char *base = (char *)server_conf(cmd);
+
+    if (ta_duration_parse(arg, &v) != 0 || v > TA_MAX_TOLERANCE) {
+        return fail(cmd, "'%s' is not a duration from 0 to 5m", arg);
     }
     *(apr_interval_time_t *)(base + (apr_size_t)cmd->info) = v;
     return NULL;
@@ -405,6 +352,12 @@ static const char *add_key(cmd_parms *cmd, void *dummy, const char *alg,
     }
     if ((err = ta_key_load(cmd->pool, alg, source, kid, &key)) != NULL) {
         return fail(cmd, "%s", err);
+    }
+    /* The first key of a set signs every token: a public key there would
+     * only show at the first login, as a 500. Verify-only keys may follow. */
+    if (*set == NULL && !key->can_sign) {
+        return fail(cmd, "%s is a public key, but the first key of a set signs: put the "
+                    "private key first (public keys may follow, to verify only)", source);
     }
     if ((err = ta_keyset_add(cmd->pool, set, key)) != NULL) {
         return fail(cmd, "%s", err);
@@ -591,7 +544,7 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *na
 
 const command_rec ta_directives[] = {
     AP_INIT_TAKE1("TrpcAuthRedis", set_redis, NULL, RSRC_CONF,
-        "Redis server: redis://[:password@]host:port/db or unix:///path"),
+        "Redis server: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]"),
     AP_INIT_TAKE1("TrpcAuthDBTimeout", set_server_ttl, SRV(db_timeout), RSRC_CONF,
         "Longest wait for a PostgreSQL answer before SERVICE_UNAVAILABLE (default 3s)"),
     AP_INIT_TAKE1("TrpcAuthRedisTimeout", set_server_duration, SRV(redis_timeout), RSRC_CONF,
@@ -613,13 +566,14 @@ const command_rec ta_directives[] = {
         "aud claim written into and required in tokens"),
     AP_INIT_FLAG("TrpcAuthRefreshRotation", set_server_flag, SRV(refresh_rotation), RSRC_CONF,
         "Issue a new refresh token on every refresh (default On)"),
-    AP_INIT_TAKE1("TrpcAuthRefreshReuseGrace", set_server_duration, SRV(refresh_grace),
-        RSRC_CONF, "Window in which a just-rotated refresh token is still accepted (default 10s)"),
+    AP_INIT_TAKE1("TrpcAuthRefreshReuseGrace", set_server_tolerance, SRV(refresh_grace),
+        RSRC_CONF, "Window in which a just-rotated refresh token is still accepted "
+        "(default 10s, at most 5m)"),
     AP_INIT_FLAG("TrpcAuthRefreshReturnsAccessToken", set_server_flag,
         SRV(refresh_returns_access), RSRC_CONF,
         "Add accessToken to the output of auth.refreshAccessToken (default Off)"),
-    AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_duration, SRV(clock_skew), RSRC_CONF,
-        "Clock skew tolerated on token exp/iat/nbf (default 5s)"),
+    AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_tolerance, SRV(clock_skew), RSRC_CONF,
+        "Clock skew tolerated on token exp/iat/nbf (default 5s, at most 5m)"),
     AP_INIT_TAKE1("TrpcAuthTokenCache", set_token_cache, NULL, RSRC_CONF,
         "Verified access tokens remembered per child, exp still checked each time "
         "(default 1024; 0 turns the cache off)"),
@@ -666,6 +620,32 @@ const command_rec ta_directives[] = {
 /* ------------------------------------------------------------------ */
 /* start-up check                                                      */
 
+/* Browsers drop a __Host- cookie that has a Domain or lacks Secure, and a
+ * __Secure- cookie that lacks Secure (every cookie here has Path=/). Such a
+ * name would make every login silently fail. */
+static const char *check_cookie_prefixes(apr_pool_t *p, const ta_server_conf_t *sc)
+{
+    const char *names[3] = { sc->cookie_access, sc->cookie_refresh, sc->cookie_loggedin };
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        int host = strncasecmp(names[i], "__Host-", 7) == 0;
+        int secure = host || strncasecmp(names[i], "__Secure-", 9) == 0;
+
+        if (host && sc->cookie_domain != NULL) {
+            return apr_psprintf(p, "TrpcAuthCookieNames: cookie %s may not have a Domain "
+                                "(browsers refuse __Host- cookies with one): remove "
+                                "TrpcAuthCookieDomain", names[i]);
+        }
+        if (secure && !ta_conf_cookie_secure(sc)) {
+            return apr_psprintf(p, "TrpcAuthCookieNames: cookie %s needs "
+                                "TrpcAuthCookieSecure On (browsers refuse it without Secure)",
+                                names[i]);
+        }
+    }
+    return NULL;
+}
+
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
 {
     if (sc->access_keys == NULL) {
@@ -679,16 +659,31 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
         return "TrpcAuthRefreshKey: the first refresh key must be able to sign "
                "(a secret or a private key, not a public key)";
     }
-    if (sc->redis_url == NULL) {
-        sc->redis_url = DEFAULT_REDIS_URL;
-        sc->redis_host = "127.0.0.1";
-        sc->redis_port = 6379;
-        sc->redis_db = 0;
+    if (sc->redis == NULL) {
+        ta_redis_url_t *u;
+        ta_redis_url_parse(p, DEFAULT_REDIS_URL, &u);
+        sc->redis = u;
     }
     if (sc->key_prefix == NULL)      sc->key_prefix = DEFAULT_KEY_PREFIX;
     if (sc->cookie_access == NULL)   sc->cookie_access = "accessToken";
     if (sc->cookie_refresh == NULL)  sc->cookie_refresh = "refreshToken";
     if (sc->cookie_loggedin == NULL) sc->cookie_loggedin = "logged_in";
     if (sc->cookie_samesite == NULL) sc->cookie_samesite = "Strict";
-    return NULL;
+    return check_cookie_prefixes(p, sc);
+}
+
+void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc)
+{
+    int risky = strcmp(sc->cookie_samesite, "None") == 0 && !ta_conf_cookie_secure(sc);
+    int main_risky = strcmp(main_sc->cookie_samesite, "None") == 0
+                     && !ta_conf_cookie_secure(main_sc);
+
+    /* Once for the main server, and for a virtual host only where it differs. */
+    if (risky && (sc == main_sc || !main_risky)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(901)
+                     "TrpcAuthCookieSameSite None without TrpcAuthCookieSecure On (server %s, "
+                     "%s:%d): browsers drop SameSite=None cookies that are not Secure, so "
+                     "logins will not stick", s->server_hostname ? s->server_hostname : "-",
+                     s->defn_name ? s->defn_name : "main configuration", s->defn_line_number);
+    }
 }

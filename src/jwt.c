@@ -287,6 +287,12 @@ static const char *load_secret(apr_pool_t *p, const char *source, char *data,
         if (len > 0 && data[len - 1] == '\r')
             len--;
     }
+    /* PEM text is a key, not a secret: most likely a public key configured
+     * by mistake, and a public key is known to everyone, who could then sign. */
+    if (memmem(data, len, "-----BEGIN", 10) != NULL)
+        return apr_psprintf(p, "HS256 secret from %s is PEM text (a key, perhaps a public "
+                            "one, which anyone could sign with); HS256 needs a random "
+                            "secret, PEM keys need ES256, EdDSA or RS256", source);
     if (len < TA_HS256_MIN_LEN)
         return apr_psprintf(p, "HS256 secret from %s is %" APR_SIZE_T_FMT " bytes; "
                             "it must be at least %d bytes", source, len, TA_HS256_MIN_LEN);

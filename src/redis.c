@@ -39,31 +39,68 @@ static struct timeval to_timeval(apr_interval_time_t t)
     return tv;
 }
 
-/* Sends one command during setup (AUTH, SELECT); 0 when it answered OK. */
-static int setup_command(redisContext *c, const char *fmt, const char *arg)
+/* Sends one setup command (AUTH, SELECT) in argv form, so a password is an
+ * argument and never part of a formatted command line. 0 when it answered
+ * OK; else -1 and what went wrong in why (an error reply of Redis, which
+ * never repeats the password). */
+static int setup_command(redisContext *c, int argc, const char **argv,
+                         char *why, apr_size_t whylen)
 {
-    redisReply *reply = redisCommand(c, fmt, arg);
-    int ok = reply && reply->type != REDIS_REPLY_ERROR;
+    redisReply *reply = redisCommandArgv(c, argc, argv, NULL);
+    int ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
+
+    if (!ok) {
+        apr_snprintf(why, whylen, "%s failed: %.200s", argv[0],
+                     reply ? reply->str : c->errstr);
+    }
     if (reply) freeReplyObject(reply);
     return ok ? 0 : -1;
 }
 
+/* AUTH user password (a Redis 6 ACL user) or AUTH password (the default
+ * user), then SELECT db. 0, or -1 with the reason in why. */
+static int authenticate_and_select(redisContext *c, const ta_redis_url_t *u,
+                                   char *why, apr_size_t whylen)
+{
+    const char *argv[3];
+    char db[16];
+
+    if (u->password != NULL) {
+        argv[0] = "AUTH";
+        argv[1] = u->user ? u->user : u->password;
+        argv[2] = u->password;
+        if (setup_command(c, u->user ? 3 : 2, argv, why, whylen) != 0) {
+            return -1;
+        }
+    }
+    if (u->db > 0) {
+        apr_snprintf(db, sizeof(db), "%d", u->db);
+        argv[0] = "SELECT";
+        argv[1] = db;
+        if (setup_command(c, 2, argv, why, whylen) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
 {
+    const ta_redis_url_t *u = sc->redis;
     struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
-    char db[16];
+    char why[256];
     redisContext *c;
 
-    if (sc->redis_socket) {
-        c = redisConnectUnixWithTimeout(sc->redis_socket, tv);
+    if (u->socket) {
+        c = redisConnectUnixWithTimeout(u->socket, tv);
     }
     else {
-        c = redisConnectWithTimeout(sc->redis_host, sc->redis_port, tv);
+        c = redisConnectWithTimeout(u->host, u->port, tv);
     }
     if (c == NULL || c->err) {
         if (!quiet) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(101)
-                         "Redis %s: cannot connect: %s", sc->redis_url,
+                         "Redis %s: cannot connect: %s", u->redacted,
                          c ? c->errstr : "out of memory");
         }
         if (c) redisFree(c);
@@ -72,23 +109,46 @@ redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int qu
     redisSetTimeout(c, tv);
     /* TCP only: on a unix socket hiredis would fail the call and leave the
      * context in an error state, so every command would then fail. */
-    if (sc->redis_socket == NULL) {
+    if (u->socket == NULL) {
         redisEnableKeepAlive(c);
     }
-    if (sc->redis_password && setup_command(c, "AUTH %s", sc->redis_password) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(102)
-                     "Redis %s: AUTH failed", sc->redis_url);
-        redisFree(c);
-        return NULL;
-    }
-    apr_snprintf(db, sizeof(db), "%d", sc->redis_db);
-    if (sc->redis_db > 0 && setup_command(c, "SELECT %s", db) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(103)
-                     "Redis %s: SELECT %d failed", sc->redis_url, sc->redis_db);
+    if (authenticate_and_select(c, u, why, sizeof(why)) != 0) {
+        if (!quiet) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(102)
+                         "Redis %s: %s", u->redacted, why);
+        }
         redisFree(c);
         return NULL;
     }
     return c;
+}
+
+void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
+{
+    const char *argv[] = { "CONFIG", "GET", "maxmemory-policy" };
+    redisContext *c = ta_redis_connect(s, sc, 1);
+    redisReply *reply = c ? redisCommandArgv(c, 3, argv, NULL) : NULL;
+    /* The answer is ["maxmemory-policy", policy]. An ACL user may be refused
+     * CONFIG, and Redis may be down at start: fine, the check is advice. */
+    redisReply *policy = (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+                          && reply->element[1]->type == REDIS_REPLY_STRING)
+                         ? reply->element[1] : NULL;
+
+    if (policy == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, TA_LOGNO(108)
+                     "Redis %s: maxmemory-policy not checked (%.200s)", sc->redis->redacted,
+                     c == NULL ? "cannot connect"
+                     : reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
+    }
+    else if (strcmp(policy->str, "noeviction") != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(109)
+                     "Redis %s has maxmemory-policy %.64s: at maxmemory it may evict a "
+                     "user's session index, and logoutAll or changePassword would then "
+                     "leave sessions alive; set maxmemory-policy noeviction",
+                     sc->redis->redacted, policy->str);
+    }
+    if (reply) freeReplyObject(reply);
+    if (c) redisFree(c);
 }
 
 /* apr_reslist constructor: one connected, authenticated context. */

@@ -140,7 +140,7 @@ static redisContext *subscribe(listener_t *l)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(110)
                          "TrpcAuthSessionCache: Redis %s refused client tracking (%s); "
                          "the session cache stays off, every request asks Redis",
-                         sc->redis_url, c->err ? c->errstr : why);
+                         sc->redis->redacted, c->err ? c->errstr : why);
             l->reported_down = 1;
         }
         redisFree(c);
@@ -201,7 +201,7 @@ static void serve(listener_t *l, redisContext *c)
         if (deadline && now > deadline) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(111)
                          "TrpcAuthSessionCache: Redis %s did not answer PING; "
-                         "session cache off until it does", l->sc->redis_url);
+                         "session cache off until it does", l->sc->redis->redacted);
             l->reported_down = 1;
             return;
         }
@@ -255,7 +255,8 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
         if ((c = subscribe(l)) != NULL) {
             if (l->reported_down) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(112)
-                             "TrpcAuthSessionCache: tracking Redis %s again", l->sc->redis_url);
+                             "TrpcAuthSessionCache: tracking Redis %s again",
+                             l->sc->redis->redacted);
                 l->reported_down = 0;
             }
             ta_sesscache_set_live(l->cache, 1);

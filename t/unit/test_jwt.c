@@ -99,7 +99,8 @@ static void remove_keys(void)
     static const char *files[] = {
         "es.key", "es.pub", "es2.key", "es2.pub", "p384.key", "p384.pub", "ed.key", "ed.pub",
         "ed2.key", "ed2.pub", "rsa.key", "rsa.pub", "rsa1024.key", "rsa1024.pub",
-        "hs.secret", "hs2.secret", "short.secret", "garbage.pem", "noread.secret", NULL
+        "hs.secret", "hs2.secret", "short.secret", "garbage.pem", "noread.secret",
+        "pem-inside.secret", NULL
     };
     char path[512];
     int i;
@@ -764,6 +765,34 @@ START_TEST(short_secret_is_refused_without_showing_it)
 }
 END_TEST
 
+START_TEST(pem_text_is_refused_as_an_hs256_secret)
+{
+    /* A public key given as the HS256 secret would let anyone who has it
+     * sign tokens; so would any PEM text an admin pasted by mistake. */
+    static const char *const pems[] = { "es.pub", "ed.pub", "rsa.pub", "es.key" };
+    const char *err;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        err = load_err("HS256", src_of(pems[i]));
+        ck_assert_msg(strstr(err, "PEM") != NULL && strstr(err, pems[i]) != NULL,
+                      "%s: %s", pems[i], err);
+        ck_assert_ptr_null(strstr(err, "-----BEGIN"));
+    }
+    setenv("TA_TEST_PEM_SECRET", read_text("rsa.pub"), 1);
+    err = load_err("HS256", "env:TA_TEST_PEM_SECRET");
+    ck_assert_ptr_nonnull(strstr(err, "PEM"));
+    /* Even behind other text: the marker anywhere gives it away. */
+    {
+        static const char inside[] = "a-long-enough-prefix-of-random-looking-text\n"
+                                     "-----BEGIN PUBLIC KEY-----\n";
+        write_file("pem-inside.secret", inside, sizeof(inside) - 1);
+    }
+    err = load_err("HS256", src_of("pem-inside.secret"));
+    ck_assert_ptr_nonnull(strstr(err, "PEM"));
+}
+END_TEST
+
 START_TEST(env_source_gives_secret_or_pem)
 {
     ta_key_t *k = NULL;
@@ -892,6 +921,7 @@ static Suite *jwt_suite(void)
     tcase_add_test(tc, malformed_shapes_are_refused);
     tcase_add_test(tc, hs256_secret_file_loses_one_trailing_newline);
     tcase_add_test(tc, short_secret_is_refused_without_showing_it);
+    tcase_add_test(tc, pem_text_is_refused_as_an_hs256_secret);
     tcase_add_test(tc, env_source_gives_secret_or_pem);
     tcase_add_test(tc, missing_sources_are_named_in_the_message);
     tcase_add_test(tc, wrong_key_type_for_the_algorithm_is_explained);
