@@ -33,6 +33,10 @@ typedef struct ta_tokcache ta_tokcache_t;
 typedef struct ta_sesscache ta_sesscache_t;
 
 typedef struct {
+    /* Set by check_config: this server uses the module (src/lifecycle.c).
+     * Nothing below is checked, defaulted or started for a server that does not. */
+    int active;
+
     /* Redis */
     const char *redis_url;
     const char *redis_host;          /* TCP host, or NULL with redis_socket */
@@ -102,8 +106,10 @@ void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ta_create_dir_conf(apr_pool_t *p, char *dir);
 void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* Checks a server's configuration at start (keys present, ...). Returns an
- * error message for the log, or NULL. */
+/* Checks the configuration of a server that uses the module (keys present,
+ * ...) and applies the defaults that later code reads directly; run by
+ * check_config, so `apachectl configtest` reports it. Returns an error
+ * message that names the directive, or NULL. */
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
 
 /* Getters that apply the defaults of CONTRACT §9. */
