@@ -34,6 +34,10 @@ typedef struct ta_tokcache ta_tokcache_t;
 typedef struct ta_sesscache ta_sesscache_t;
 
 typedef struct {
+    /* Set by check_config: this server uses the module (src/lifecycle.c).
+     * Nothing below is checked, defaulted or started for a server that does not. */
+    int active;
+
     /* Redis */
     const ta_redis_url_t *redis;     /* TrpcAuthRedis, parsed; logs show redis->redacted only */
     apr_interval_time_t redis_timeout;   /* TA_UNSET */
@@ -98,14 +102,17 @@ void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ta_create_dir_conf(apr_pool_t *p, char *dir);
 void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* Checks a server's merged configuration (keys present, cookie prefixes that
- * browsers accept, ...) and fills in the defaults; the check_config hook runs
- * it, so `apache2 -t` reports it too. Returns an error message, or NULL. */
+/* Checks the merged configuration of a server that uses the module (keys
+ * present, cookie prefixes that browsers accept, ...) and fills in the
+ * defaults that later code reads directly; run by check_config, so
+ * `apachectl configtest` reports it. Returns an error message that names the
+ * directive, or NULL. */
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
 
 /* Logs, at start, settings that work but defeat themselves (SameSite=None
- * without Secure). main_sc is the main server's, so that virtual hosts that
- * only inherit a problem do not repeat its warning. After ta_conf_check. */
+ * without Secure). main_sc is the main server's (NULL when it does not use
+ * the module), so that virtual hosts that only inherit a problem do not repeat
+ * its warning. After ta_conf_check. */
 void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc);
 
 /* Getters that apply the defaults of CONTRACT §9. */

@@ -53,6 +53,12 @@ typedef struct {
 /* The context of r (made on first call). */
 ta_ctx_t *ta_ctx_get(request_rec *r);
 
+/* NULL when the module is configured for r's server; else (a .htaccess that
+ * names the handler or the AuthType on a server without TrpcAuthAccessKey,
+ * which check_config could not see) an INTERNAL_SERVER_ERROR, logged once
+ * per request. */
+ta_error_t *ta_ctx_check_active(ta_ctx_t *ctx);
+
 /* Admits one bcrypt computation for this request: NULL for the first, a
  * TOO_MANY_REQUESTS error for any later one (a batch may hold only one
  * register, login or changePassword call that reaches bcrypt). */

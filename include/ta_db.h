@@ -12,9 +12,12 @@
 #include <apr_tables.h>
 #include "ta_error.h"
 
-/* Registers the statements with mod_dbd; called in post_config before
- * mod_dbd's own. Returns an error message if mod_dbd is not loaded. */
-const char *ta_db_prepare_statements(server_rec *s);
+/* mod_dbd is loaded (its functions are registered by then in check_config). */
+int ta_db_available(void);
+
+/* Registers the statements with mod_dbd for server s; called in post_config
+ * before mod_dbd's own, for every server that uses the module. */
+void ta_db_prepare_statements(server_rec *s);
 
 /* Inserts a user. *user is the new row {id,email,emailVerified,createdAt,
  * updatedAt}, or NULL when the email is taken. */

@@ -74,10 +74,13 @@ static ta_error_t *authenticate(request_rec *r, ta_ctx_t **ctxp)
     ta_dir_conf_t *saved = ctx->dc;
     ta_error_t *e;
 
+    *ctxp = ctx;
+    if ((e = ta_ctx_check_active(ctx)) != NULL) {
+        return e;
+    }
     ctx->dc = dir_conf(r);
     e = ta_ctx_authenticate(ctx);
     ctx->dc = saved;
-    *ctxp = ctx;
     return e;
 }
 

@@ -675,7 +675,7 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
 void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc)
 {
     int risky = strcmp(sc->cookie_samesite, "None") == 0 && !ta_conf_cookie_secure(sc);
-    int main_risky = strcmp(main_sc->cookie_samesite, "None") == 0
+    int main_risky = main_sc != NULL && strcmp(main_sc->cookie_samesite, "None") == 0
                      && !ta_conf_cookie_secure(main_sc);
 
     /* Once for the main server, and for a virtual host only where it differs. */

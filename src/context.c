@@ -33,6 +33,17 @@ ta_ctx_t *ta_ctx_get(request_rec *r)
     return ctx;
 }
 
+ta_error_t *ta_ctx_check_active(ta_ctx_t *ctx)
+{
+    if (ctx->sc->active) {
+        return NULL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, TA_LOGNO(305)
+                  "mod_trpcauth is used here but not configured for this server "
+                  "(TrpcAuthAccessKey and TrpcAuthRefreshKey are missing)");
+    return ta_error_make(ctx->r->pool, TA_E_INTERNAL_SERVER_ERROR, "Server misconfigured");
+}
+
 ta_error_t *ta_ctx_admit_password_check(ta_ctx_t *ctx)
 {
     ta_error_t *e;

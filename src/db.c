@@ -71,19 +71,23 @@ static const statement_t statements[ST__COUNT] = {
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
 
-const char *ta_db_prepare_statements(server_rec *s)
+int ta_db_available(void)
+{
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    return dbd_acquire != NULL && dbd_prepare != NULL;
+}
+
+void ta_db_prepare_statements(server_rec *s)
 {
     int i;
 
-    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    if (dbd_acquire == NULL || dbd_prepare == NULL) {
-        return "mod_dbd must be loaded (LoadModule dbd_module) for mod_trpcauth";
+    if (!ta_db_available()) {
+        return;
     }
     for (i = 0; i < ST__COUNT; i++) {
         dbd_prepare(s, statements[i].sql, statements[i].label);
     }
-    return NULL;
 }
 
 /* A pooled connection and the prepared statement, or SERVICE_UNAVAILABLE. */

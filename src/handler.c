@@ -349,6 +349,9 @@ int ta_handler(request_rec *r)
         return DECLINED;
     }
     ctx = ta_ctx_get(r);
+    if ((e = ta_ctx_check_active(ctx)) != NULL) {
+        return send_request_error(ctx, e, NULL);
+    }
     origin = allowed_origin(ctx);
     add_cors_headers(ctx, origin);
 

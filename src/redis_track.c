@@ -349,7 +349,7 @@ fail:
 apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc)
 {
     if (sc->session_cache != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(113)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(115)
                      "TrpcAuthSessionCache needs APR with threads; the session cache stays off");
         sc->session_cache = NULL;
     }
