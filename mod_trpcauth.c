@@ -41,6 +41,11 @@ static void ta_register_hooks(apr_pool_t *p)
     ta_authn_register_hooks(p);
 }
 
+/* httpd finds the module by dlsym()ing this record, the one symbol the .so
+ * exports: everything is built with -fvisibility=hidden, and on Unix
+ * AP_MODULE_DECLARE_DATA does not say otherwise (it is dllexport on Windows). */
+extern module __attribute__((visibility("default"))) trpcauth_module;
+
 AP_DECLARE_MODULE(trpcauth) = {
     STANDARD20_MODULE_STUFF,
     ta_create_dir_conf,

@@ -87,6 +87,14 @@ export const loginOutput = success;
 export const refreshAccessTokenOutput = z
   .object({ success: z.literal(true), accessToken: z.string().optional() })
   .strict();
+/**
+ * The same on a server configured with `TrpcAuthRefreshReturnsAccessToken On`: `accessToken` is always there. The
+ * router type `AppRouterRefreshReturnsAccessToken` declares it, for frontends that rely on it (the tutorial's
+ * middleware passes it straight to `response.cookies.set`, which takes a `string`).
+ */
+export const refreshAccessTokenReturnsAccessTokenOutput = z
+  .object({ success: z.literal(true), accessToken: z.string() })
+  .strict();
 export const logoutOutput = success;
 export const logoutAllOutput = success;
 export const meOutput = user;

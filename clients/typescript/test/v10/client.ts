@@ -1,7 +1,8 @@
 /**
  * Type test (tsc --noEmit): the tutorial frontend's client code, as in FT:frontend/src/utils/trpc.ts and its
  * components at d97a6dc (@trpc/client + @trpc/react-query 10.45.2, superjson 2.2.1), against mod_trpcauth's
- * v10 AppRouter, imported the way the frontend imports it (a backend/src/index.d.ts re-export).
+ * v10 AppRouter, imported the way the frontend imports it (a backend/src/index.d.ts re-export of
+ * AppRouterRefreshReturnsAccessToken: the frontend's server has TrpcAuthRefreshReturnsAccessToken On).
  * Every `@ts-expect-error` line must be an error: a wrong input or a wrong output field does not compile.
  */
 import { createTRPCProxyClient, httpBatchLink } from '@trpc/client';
@@ -41,7 +42,7 @@ export const browserClient = trpc.createClient({
 createTRPCProxyClient<AppRouter>({ links: [httpBatchLink({ url })] });
 
 // ---- the middleware's refresh (FT:frontend/src/middleware.ts) -------------------------------------------------
-export async function middlewareRefresh(refreshToken: string): Promise<string | undefined> {
+export async function middlewareRefresh(refreshToken: string): Promise<string> {
   const out = await serverClient(refreshToken).auth.refreshAccessToken.mutate();
   notAny(out, true);
   const ok: true = out.success;
@@ -122,6 +123,6 @@ type Out = inferRouterOutputs<AppRouter>;
 export const checks: [
   Equal<In['transaction']['create']['txnType'], 'Incoming' | 'Outgoing'>,
   Equal<Out['auth']['login'], { success: true }>,
-  Equal<Out['auth']['refreshAccessToken']['accessToken'], string | undefined>,
+  Equal<Out['auth']['refreshAccessToken']['accessToken'], string>,
   Equal<Out['transaction']['getAll'][number]['amount'], number>,
 ] = [true, true, true, true];

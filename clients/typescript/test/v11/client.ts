@@ -6,7 +6,7 @@
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, httpLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
-import type { AppRouter, Transaction } from '@mod-trpcauth/router';
+import type { AppRouter, AppRouterRefreshReturnsAccessToken, Transaction } from '@mod-trpcauth/router';
 import { transactionCreateInput } from '@mod-trpcauth/router/schemas';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -82,9 +82,15 @@ export const parsed = transactionCreateInput.parse({ amount: 1, txnType: 'Incomi
 
 type In = inferRouterInputs<AppRouter>;
 type Out = inferRouterOutputs<AppRouter>;
+// TrpcAuthRefreshReturnsAccessToken On: accessToken always there; the rest of the router is the same.
+type OutWithToken = inferRouterOutputs<AppRouterRefreshReturnsAccessToken>;
 export const checks: [
   Equal<In['transaction']['create']['tag'], 'Food' | 'Travel' | 'Shopping' | 'Investment' | 'Salary' | 'Bill' | 'Others' | null | undefined>,
   Equal<Out['auth']['logout'], { success: true }>,
   Equal<Out['auth']['sessions'][number]['lastSeenAt'], Date>,
   Equal<Out['transaction']['getAll'][number]['summary'], string | null>,
-] = [true, true, true, true];
+  Equal<Out['auth']['refreshAccessToken'], { success: true; accessToken?: string | undefined }>,
+  Equal<OutWithToken['auth']['refreshAccessToken'], { success: true; accessToken: string }>,
+  Equal<Omit<OutWithToken, 'auth'>, Omit<Out, 'auth'>>,
+  Equal<Omit<OutWithToken['auth'], 'refreshAccessToken'>, Omit<Out['auth'], 'refreshAccessToken'>>,
+] = [true, true, true, true, true, true, true, true];
