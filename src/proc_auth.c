@@ -124,6 +124,30 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     return NULL;
 }
 
+/* A stored hash of another cost than TrpcAuthBcryptCost (imported, or made
+ * before the cost changed) makes this account's logins take another time
+ * than those of unknown emails (checked against a hash of the configured
+ * cost), which tells that the email is registered. After a right password it
+ * is replaced by a hash of the configured cost; a failure only logs. */
+static void rehash_if_needed(ta_ctx_t *ctx, const char *uid, const char *password,
+                             const char *hash)
+{
+    request_rec *r = ctx->r;
+    int cost = ta_conf_bcrypt_cost(ctx->sc), updated = 0;
+    const char *fresh;
+    ta_error_t *e = NULL;
+
+    if (ta_password_cost(hash) == cost) {
+        return;
+    }
+    fresh = ta_password_hash(r->pool, password, cost);
+    if (fresh == NULL || (e = ta_db_user_rehash(r, uid, hash, fresh, &updated)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, TA_LOGNO(420)
+                      "cannot rehash the password of user %s to cost %d: %s", uid, cost,
+                      e ? e->message : "bcrypt failed");
+    }
+}
+
 /* Checks email and password against the database: NULL with *uid set when
  * they match, UNAUTHORIZED with *wrong set when they do not (the one outcome
  * that counts against the rate limits), else the database's error. */
@@ -150,6 +174,7 @@ static ta_error_t *verify_login(ta_ctx_t *ctx, const char *email, const char *pa
         *wrong = 1;
         return ta_error_make(r->pool, TA_E_UNAUTHORIZED, "Invalid email or password");
     }
+    rehash_if_needed(ctx, *uid, password, hash);
     return NULL;
 }
 

@@ -6,7 +6,8 @@
 #     refuses;
 #   - failures from one address never lock the owner out at another; past the per-account budget logins slow down
 #     (a short Retry-After), they are not locked for the window; an address the account logged in from skips that;
-#   - auth.changePassword: wrong currentPassword limited per session and per user.
+#   - auth.changePassword: wrong currentPassword limited per session and per user;
+#   - a stored hash of another cost than TrpcAuthBcryptCost is rehashed at the next successful login.
 use strict;
 use warnings;
 use FindBin ();
@@ -15,7 +16,7 @@ use Apache::Test qw(-withtestmore);
 use TrpcT;
 use TrpcSess;
 
-plan tests => 40;
+plan tests => 50;
 
 my ($PAIR, $ACCOUNT, $PW_SESSION, $PW_USER, $IP) = (5, 8, 3, 5, 6);
 my ($r, $d, @codes);
@@ -169,6 +170,38 @@ my @pws = ('new-password-0', map { "new-password-$_" } 1 .. $PW_USER + 1);
 is_deeply(\@codes, [ (200) x ($PW_USER + 1) ], ($PW_USER + 1) . ' more successful changes -> 200 each (not counted)');
 is_deeply([ map { change($s3, "wrong-current-again-$_", 'new-password-x')->code } 1 .. 2 ], [ 400, 429 ],
           '... the session still had exactly one failure left');
+
+# ---- a stored hash of another cost is rehashed at login (TrpcAuthBcryptCost 4) ------------------------------------
+sub htpasswd_hash {
+    my ($cost, $password) = @_;
+    open my $fh, '-|', 'htpasswd', '-nbBC', $cost, 'x', $password or die "htpasswd: $!";
+    my $line = <$fh>;
+    close $fh;
+    chomp $line;
+    $line =~ s/^x://;
+    return $line;
+}
+sub stored_hash { my ($email) = @_; my ($h) = psql("SELECT password FROM users WHERE email = '$email'"); $h // '' }
+
+my $re = new_account('rl-rehash', $pw);
+my $h5 = htpasswd_hash(5, $pw);
+like($h5, qr/^\$2y\$05\$/, 'a cost-5 hash made by htpasswd');
+psql("UPDATE users SET password = '$h5' WHERE email = '$re'");
+is(stored_hash($re), $h5, '... stored for a user (as an import would)');
+is(login(ua(), $re, $pw)->code, 200, 'the user logs in with it');
+my $h = stored_hash($re);
+like($h, qr/^\$2b\$04\$/, '... and the stored hash now has the configured cost 4');
+isnt($h, $h5, '... (a new hash)');
+is_deeply([ login(ua(), $re, $pw)->code, login(ua(), $re, 'not-the-password')->code ], [ 200, 401 ],
+          'the password still works, a wrong one still does not');
+my $h4 = htpasswd_hash(4, $pw);
+psql("UPDATE users SET password = '$h4' WHERE email = '$re'");
+is(login(ua(), $re, $pw)->code, 200, 'a $2y$ hash of the configured cost logs in');
+is(stored_hash($re), $h4, '... and is left as it is (only the cost matters)');
+my $wrong5 = htpasswd_hash(5, 'another-password');
+psql("UPDATE users SET password = '$wrong5' WHERE email = '$re'");
+is(login(ua(), $re, $pw)->code, 401, 'a failed login with a cost-5 hash -> 401');
+is(stored_hash($re), $wrong5, '... rehashes nothing');
 
 # ---- keys: hash-tagged, prefixed, no email or address in clear, every one with a TTL -----------------------------
 my @keys = redis('--scan', '--pattern', 'trpcauth-test:rl:*');
