@@ -237,7 +237,10 @@ def seed(env, cfg):
     log("users seeded: r20 (20 rows), r2000 (2000 rows), create, many, %d session users; login user at cost %d"
         % (cfg["session_users"], cost))
 
-    jars = {n: login(c, "%s@%s" % (n, EMAIL_DOMAIN), PASSWORD) for n in ("r20", "r2000", "create")}
+    # Seeded users log in on the second server (TrpcAuthBcryptCost 4, as their hashes): on the main server a
+    # login would rehash them to cost 12, and every later login would cost a cost-12 bcrypt.
+    seeder = Client(env.cached_port)
+    jars = {n: login(seeder, "%s@%s" % (n, EMAIL_DOMAIN), PASSWORD) for n in ("r20", "r2000", "create")}
 
     # Redis memory per session: used_memory before/after N logins spread over the session users.
     before = env.redis_info("memory")
@@ -278,11 +281,12 @@ def seed(env, cfg):
 
 
 def parallel_logins(env, emails, password, workers, want="refresh"):
-    """Logs every email in (in parallel, keep-alive) and returns the refresh (or access) tokens."""
+    """Logs every email in (in parallel, keep-alive, on the cost-4 second server: see seed) and returns the
+    refresh (or access) tokens."""
     chunks = [emails[i::workers] for i in range(workers)]
 
     def run(chunk):
-        c = Client(env.port)
+        c = Client(env.cached_port)
         out = []
         for e in chunk:
             jar = login(c, e, password)

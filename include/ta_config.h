@@ -16,11 +16,15 @@
 
 #define TA_UNSET (-1)
 
+/* Rate-limit scopes (TrpcAuthRateLimit); src/ratelimit.c says what each counts. */
 typedef enum {
-    TA_RL_LOGIN_ACCOUNT = 0,
-    TA_RL_LOGIN_IP,
+    TA_RL_LOGIN_ACCOUNT = 0,         /* failed logins per account: slows down beyond */
+    TA_RL_LOGIN_IP,                  /* failed logins per client address */
     TA_RL_REGISTER_IP,
     TA_RL_REFRESH_SESSION,
+    TA_RL_LOGIN_ACCOUNT_IP,          /* failed logins per (account, client address) */
+    TA_RL_PASSWORD_USER,             /* wrong currentPassword per user */
+    TA_RL_PASSWORD_SESSION,          /* wrong currentPassword per session */
     TA_RL__COUNT
 } ta_rate_scope_t;
 
@@ -129,6 +133,7 @@ int ta_conf_cookie_secure(const ta_server_conf_t *sc);
 int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
+const char *ta_conf_rate_name(ta_rate_scope_t scope);   /* "login-account", ... */
 
 int ta_conf_session_check(const ta_dir_conf_t *dc);
 ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc);

@@ -58,4 +58,10 @@ ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **has
 ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
                                     int *updated);
 
+/* Replaces a user's password hash old_hash by new_hash, the same password
+ * hashed again (updated_at unchanged); *updated is 0 when the user is gone or
+ * the stored hash is no longer old_hash (the password was changed meanwhile). */
+ta_error_t *ta_db_user_rehash(request_rec *r, const char *id, const char *old_hash,
+                              const char *new_hash, int *updated);
+
 #endif

@@ -18,4 +18,9 @@ char *ta_password_hash(apr_pool_t *p, const char *password, int cost);
 /* 1 when password matches hash, 0 otherwise (also for a malformed hash). */
 int ta_password_verify(const char *password, const char *hash);
 
+/* The cost of a bcrypt hash ("$2a$", "$2b$" or "$2y$" and two digits), or -1
+ * when hash is no such hash. A login rehashes a hash whose cost is not the
+ * configured one, so that every account costs the same time to check. */
+int ta_password_cost(const char *hash);
+
 #endif

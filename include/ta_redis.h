@@ -64,4 +64,9 @@ typedef struct {
  * arguments, NULL-terminated. The reply as ta_redis_command()'s. */
 redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char *numkeys, ...);
 
+/* The same with the arguments in an array: args[0] is numkeys, then the keys
+ * and the arguments (argc in all, at most 30). */
+redisReply *ta_redis_evalv(request_rec *r, ta_redis_script_t *script, int argc,
+                           const char **args);
+
 #endif

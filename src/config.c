@@ -26,14 +26,18 @@
 #define DEFAULT_BCRYPT_COST   12
 
 static const ta_rate_limit_t default_rate[TA_RL__COUNT] = {
-    [TA_RL_LOGIN_ACCOUNT]   = { 10,  15 * 60 * APR_USEC_PER_SEC },
-    [TA_RL_LOGIN_IP]        = { 100, 15 * 60 * APR_USEC_PER_SEC },
-    [TA_RL_REGISTER_IP]     = { 20,  3600 * APR_USEC_PER_SEC },
-    [TA_RL_REFRESH_SESSION] = { 60,  60 * APR_USEC_PER_SEC },
+    [TA_RL_LOGIN_ACCOUNT]    = { 100, 15 * 60 * APR_USEC_PER_SEC },
+    [TA_RL_LOGIN_IP]         = { 100, 15 * 60 * APR_USEC_PER_SEC },
+    [TA_RL_REGISTER_IP]      = { 20,  3600 * APR_USEC_PER_SEC },
+    [TA_RL_REFRESH_SESSION]  = { 60,  60 * APR_USEC_PER_SEC },
+    [TA_RL_LOGIN_ACCOUNT_IP] = { 10,  15 * 60 * APR_USEC_PER_SEC },
+    [TA_RL_PASSWORD_USER]    = { 10,  15 * 60 * APR_USEC_PER_SEC },
+    [TA_RL_PASSWORD_SESSION] = { 5,   15 * 60 * APR_USEC_PER_SEC },
 };
 
 static const char *const rate_scope_names[TA_RL__COUNT] = {
     "login-account", "login-ip", "register-ip", "refresh-session",
+    "login-account-ip", "password-user", "password-session",
 };
 
 extern module AP_MODULE_DECLARE_DATA trpcauth_module;
@@ -204,6 +208,11 @@ int ta_conf_audit_log(const ta_server_conf_t *sc)
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope)
 {
     return sc->rate[scope].count == TA_UNSET ? default_rate[scope] : sc->rate[scope];
+}
+
+const char *ta_conf_rate_name(ta_rate_scope_t scope)
+{
+    return rate_scope_names[scope];
 }
 int ta_conf_session_check(const ta_dir_conf_t *dc)
 {
@@ -432,8 +441,8 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *scope
         if (strcmp(scope, rate_scope_names[i]) == 0) break;
     }
     if (i == TA_RL__COUNT) {
-        return fail(cmd, "unknown scope '%s' (login-account, login-ip, register-ip, "
-                    "refresh-session)", scope);
+        return fail(cmd, "unknown scope '%s' (login-account, login-account-ip, login-ip, "
+                    "register-ip, refresh-session, password-user, password-session)", scope);
     }
     if (parse_range(count, 1, 1000000, &n) != 0) {
         return fail(cmd, "'%s' must be a count from 1 to 1000000", count);
@@ -610,8 +619,8 @@ const command_rec ta_directives[] = {
         "Leave the module's cookies in the Cookie header handed to CGI and proxied "
         "backends of AuthType trpcauth locations (default Off: removed)"),
     AP_INIT_TAKE3("TrpcAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
-        "Attempts allowed: scope (login-account|login-ip|register-ip|refresh-session) "
-        "count window"),
+        "Attempts allowed: scope (login-account|login-account-ip|login-ip|register-ip|"
+        "refresh-session|password-user|password-session) count window"),
     AP_INIT_FLAG("TrpcAuthAuditLog", set_server_flag, SRV(audit_log), RSRC_CONF,
         "Write auth_events rows (default On)"),
     { NULL }

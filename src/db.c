@@ -34,7 +34,7 @@ typedef struct {
 } statement_t;
 
 enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
-       ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST__COUNT };
+       ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST_USER_REHASH, ST__COUNT };
 
 static const statement_t statements[ST__COUNT] = {
     [ST_USER_INSERT] = { "trpcauth_user_insert",
@@ -66,6 +66,11 @@ static const statement_t statements[ST__COUNT] = {
         "SELECT id, password FROM users WHERE id = %d" },
     [ST_USER_SET_PASSWORD] = { "trpcauth_user_set_password",
         "UPDATE users SET password = %s, updated_at = now() WHERE id = %d RETURNING id, password" },
+    [ST_USER_REHASH] = { "trpcauth_user_rehash",
+        /* Only while the hash is still the one checked: a password changed
+         * in the meantime stays changed. The password itself is unchanged,
+         * so updated_at is too. */
+        "UPDATE users SET password = %s WHERE id = %d AND password = %s RETURNING id, password" },
 };
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
@@ -543,14 +548,31 @@ ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **has
     return credentials_by(r, ST_USER_HASH, id, &uid, hash);
 }
 
-ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
-                                    int *updated)
+/* Runs an UPDATE of the password that returns the row: *updated is 1 when a
+ * row changed. */
+static ta_error_t *update_password(request_rec *r, int which, int nargs, const char **args,
+                                   int *updated)
 {
-    const char *args[2] = { hash, id };
     json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_USER_SET_PASSWORD, credentials_row, rows, 2, args);
+    ta_error_t *e = query_rows(r, which, credentials_row, rows, nargs, args);
 
     *updated = e == NULL && json_array_size(rows) == 1;
     json_decref(rows);
     return e;
+}
+
+ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
+                                    int *updated)
+{
+    const char *args[2] = { hash, id };
+
+    return update_password(r, ST_USER_SET_PASSWORD, 2, args, updated);
+}
+
+ta_error_t *ta_db_user_rehash(request_rec *r, const char *id, const char *old_hash,
+                              const char *new_hash, int *updated)
+{
+    const char *args[3] = { new_hash, id, old_hash };
+
+    return update_password(r, ST_USER_REHASH, 3, args, updated);
 }

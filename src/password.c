@@ -4,8 +4,11 @@
 #include "ta_password.h"
 
 #include <apr_general.h>
+#include <apr_lib.h>
 #include <apr_md5.h>
 #include <apr_strings.h>
+
+#include <string.h>
 
 #define BCRYPT_HASH_LEN 61     /* "$2y$NN$" + 53 characters + NUL */
 
@@ -35,4 +38,15 @@ int ta_password_verify(const char *password, const char *hash)
         return 0;
     }
     return apr_password_validate(password, hash) == APR_SUCCESS;
+}
+
+int ta_password_cost(const char *hash)
+{
+    /* strchr() finds the terminator too: hash[2] is checked for it first. */
+    if (hash == NULL || hash[0] != '$' || hash[1] != '2' || hash[2] == '\0'
+        || strchr("aby", hash[2]) == NULL || hash[3] != '$' || !apr_isdigit(hash[4])
+        || !apr_isdigit(hash[5]) || hash[6] != '$') {
+        return -1;
+    }
+    return (hash[4] - '0') * 10 + (hash[5] - '0');
 }

@@ -3,6 +3,7 @@
  * (The session procedures are in proc_session.c.)
  */
 #include "ta_procs.h"
+#include "ta_addr.h"
 #include "ta_audit.h"
 #include "ta_ratelimit.h"
 #include "ta_db.h"
@@ -100,7 +101,8 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     ta_error_t *e;
 
     if ((e = read_credentials(ctx, input, 1, &email, &password)) != NULL
-        || (e = ta_rate_hit(ctx, TA_RL_REGISTER_IP, r->useragent_ip)) != NULL
+        || (e = ta_rate_hit(ctx, TA_RL_REGISTER_IP,
+                            ta_addr_subject(r->pool, r->useragent_ip))) != NULL
         || (e = ta_ctx_admit_password_check(ctx)) != NULL) {
         return e;
     }
@@ -122,32 +124,82 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     return NULL;
 }
 
-ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
+/* A stored hash of another cost than TrpcAuthBcryptCost (imported, or made
+ * before the cost changed) makes this account's logins take another time
+ * than those of unknown emails (checked against a hash of the configured
+ * cost), which tells that the email is registered. After a right password it
+ * is replaced by a hash of the configured cost; a failure only logs. */
+static void rehash_if_needed(ta_ctx_t *ctx, const char *uid, const char *password,
+                             const char *hash)
 {
     request_rec *r = ctx->r;
-    const char *email, *password, *uid, *hash, *jti, *sid;
-    int ok;
-    ta_error_t *e;
+    int cost = ta_conf_bcrypt_cost(ctx->sc), updated = 0;
+    const char *fresh;
+    ta_error_t *e = NULL;
 
-    /* Both limits count every attempt, before any bcrypt work is spent. */
-    if ((e = read_credentials(ctx, input, 0, &email, &password)) != NULL
-        || (e = ta_rate_hit(ctx, TA_RL_LOGIN_IP, r->useragent_ip)) != NULL
-        || (e = ta_rate_hit(ctx, TA_RL_LOGIN_ACCOUNT, email)) != NULL
-        || (e = ta_ctx_admit_password_check(ctx)) != NULL) {
-        return e;
+    if (ta_password_cost(hash) == cost) {
+        return;
     }
-    if ((e = ta_db_user_credentials(r, email, &uid, &hash)) != NULL) {
+    fresh = ta_password_hash(r->pool, password, cost);
+    if (fresh == NULL || (e = ta_db_user_rehash(r, uid, hash, fresh, &updated)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, TA_LOGNO(420)
+                      "cannot rehash the password of user %s to cost %d: %s", uid, cost,
+                      e ? e->message : "bcrypt failed");
+    }
+}
+
+/* Checks email and password against the database: NULL with *uid set when
+ * they match, UNAUTHORIZED with *wrong set when they do not (the one outcome
+ * that counts against the rate limits), else the database's error. */
+static ta_error_t *verify_login(ta_ctx_t *ctx, const char *email, const char *password,
+                                const char **uid, int *wrong)
+{
+    request_rec *r = ctx->r;
+    const char *hash;
+    ta_error_t *e;
+    int ok;
+
+    *wrong = 0;
+    if ((e = ta_db_user_credentials(r, email, uid, &hash)) != NULL) {
         return e;
     }
     /* An unknown email still costs one bcrypt comparison, so the answer
      * takes as long as for a wrong password. */
-    ok = ta_password_verify(password, hash ? hash : ctx->sc->dummy_hash) && uid != NULL;
+    ok = ta_password_verify(password, hash ? hash : ctx->sc->dummy_hash) && *uid != NULL;
     if (!ok) {
         json_t *detail = json_pack("{s:s, s:s}", "email", email,
-                                   "reason", uid ? "wrong password" : "unknown email");
-        ta_audit(ctx, "login_failed", uid, NULL, detail);
+                                   "reason", *uid ? "wrong password" : "unknown email");
+        ta_audit(ctx, "login_failed", *uid, NULL, detail);
         json_decref(detail);
+        *wrong = 1;
         return ta_error_make(r->pool, TA_E_UNAUTHORIZED, "Invalid email or password");
+    }
+    rehash_if_needed(ctx, *uid, password, hash);
+    return NULL;
+}
+
+ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
+{
+    request_rec *r = ctx->r;
+    const char *email, *password, *uid = NULL, *jti, *sid;
+    ta_rate_attempt_t *attempt;
+    ta_error_t *e;
+    int wrong;
+
+    /* The one-bcrypt gate first, so the calls of a batch that it refuses
+     * count nowhere; then the attempt is counted before any bcrypt work, and
+     * taken back unless the password is wrong: only failures count. */
+    if ((e = read_credentials(ctx, input, 0, &email, &password)) != NULL
+        || (e = ta_ctx_admit_password_check(ctx)) != NULL
+        || (e = ta_rate_login_admit(ctx, email, &attempt)) != NULL) {
+        return e;
+    }
+    e = verify_login(ctx, email, password, &uid, &wrong);
+    if (!wrong) {
+        ta_rate_refund(ctx, attempt, e == NULL);
+    }
+    if (e != NULL) {
+        return e;
     }
     /* A fresh random session id; its refresh tokens get the derived ids of
      * generation 0, 1, ... (ta_jti.h). */
@@ -187,15 +239,16 @@ ta_error_t *ta_proc_auth_me(ta_ctx_t *ctx, json_t *input, json_t **output)
     return NULL;
 }
 
-/* Checks currentPassword against the stored hash: a wrong one is a
- * BAD_REQUEST on that field (the session itself is fine, so not UNAUTHORIZED,
- * which frontends take as "logged out"). */
-static ta_error_t *check_current_password(ta_ctx_t *ctx, const char *current)
+/* Checks currentPassword against the stored hash: a wrong one (*wrong set)
+ * is a BAD_REQUEST on that field (the session itself is fine, so not
+ * UNAUTHORIZED, which frontends take as "logged out"). */
+static ta_error_t *check_current_password(ta_ctx_t *ctx, const char *current, int *wrong)
 {
     const char *hash;
     ta_validator_t v;
     ta_error_t *e;
 
+    *wrong = 0;
     if ((e = ta_db_user_password(ctx->r, ctx->user_id, &hash)) != NULL) {
         return e;
     }
@@ -205,6 +258,7 @@ static ta_error_t *check_current_password(ta_ctx_t *ctx, const char *current)
     if (ta_password_verify(current, hash)) {
         return NULL;
     }
+    *wrong = 1;
     ta_v_init(&v, ctx->r->pool, ta_json_pool(ctx->r->pool, json_object()));
     ta_v_fail(&v, "currentPassword", "custom", "Current password is incorrect");
     return ta_v_finish(&v);
@@ -214,17 +268,27 @@ ta_error_t *ta_proc_auth_change_password(ta_ctx_t *ctx, json_t *input, json_t **
 {
     request_rec *r = ctx->r;
     const char *current, *next, *hash;
+    ta_rate_attempt_t *attempt;
     ta_validator_t v;
     ta_error_t *e;
-    int updated;
+    int updated, wrong;
 
     ta_v_init(&v, r->pool, input);
     current = ta_v_string(&v, "currentPassword", 1);
     next = ta_v_string(&v, "newPassword", 1);
     check_password(&v, "currentPassword", current, 0);
     check_password(&v, "newPassword", next, 1);
+    /* As in login: the gate, then the attempt counted before bcrypt and
+     * taken back unless currentPassword is wrong. */
     if ((e = ta_v_finish(&v)) != NULL || (e = ta_ctx_admit_password_check(ctx)) != NULL
-        || (e = check_current_password(ctx, current)) != NULL) {
+        || (e = ta_rate_password_admit(ctx, &attempt)) != NULL) {
+        return e;
+    }
+    e = check_current_password(ctx, current, &wrong);
+    if (!wrong) {
+        ta_rate_refund(ctx, attempt, 0);
+    }
+    if (e != NULL) {
         return e;
     }
     if ((hash = ta_password_hash(r->pool, next, ta_conf_bcrypt_cost(ctx->sc))) == NULL) {

@@ -383,24 +383,24 @@ static const char *script_sha(ta_redis_script_t *s, char buf[41])
     return buf;
 }
 
-redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char *numkeys, ...)
+redisReply *ta_redis_evalv(request_rec *r, ta_redis_script_t *script, int argc,
+                           const char **args)
 {
     const char *argv[TA_REDIS_MAX_ARGS];
     char buf[41];
     const char *sha = script_sha(script, buf);
-    int argc = 3;
-    va_list ap;
-    const char *arg;
     redisReply *reply;
+    int i;
 
+    if (argc < 1 || argc > TA_REDIS_MAX_ARGS - 2) {
+        return NULL;
+    }
     argv[0] = "EVALSHA";
     argv[1] = sha;
-    argv[2] = numkeys;
-    va_start(ap, numkeys);
-    while ((arg = va_arg(ap, const char *)) != NULL && argc < TA_REDIS_MAX_ARGS) {
-        argv[argc++] = arg;
+    for (i = 0; i < argc; i++) {
+        argv[2 + i] = args[i];
     }
-    va_end(ap);
+    argc += 2;
     if (sha != NULL) {
         reply = round_trip(r, argc, argv, NULL);
         /* NOSCRIPT is expected (first use since Redis started or flushed its
@@ -414,4 +414,20 @@ redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char 
     argv[0] = "EVAL";
     argv[1] = script->text;
     return ta_redis_command(r, argc, argv, NULL);
+}
+
+redisReply *ta_redis_eval(request_rec *r, ta_redis_script_t *script, const char *numkeys, ...)
+{
+    const char *args[TA_REDIS_MAX_ARGS - 2];
+    int argc = 0;
+    va_list ap;
+    const char *arg;
+
+    args[argc++] = numkeys;
+    va_start(ap, numkeys);
+    while ((arg = va_arg(ap, const char *)) != NULL && argc < TA_REDIS_MAX_ARGS - 2) {
+        args[argc++] = arg;
+    }
+    va_end(ap);
+    return ta_redis_evalv(r, script, argc, args);
 }

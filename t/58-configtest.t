@@ -13,7 +13,7 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
-plan tests => 48;
+plan tests => 50;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -64,6 +64,8 @@ like($out, qr/Syntax OK/, '... Syntax OK') or diag $out;
 for my $case (['TrpcAuthMaxBatchSize 12x', qr/TrpcAuthMaxBatchSize: '12x' must be a number/],
               ['TrpcAuthBcryptCost 99999999999999999999', qr/TrpcAuthBcryptCost: .* must be a bcrypt cost/],
               ['TrpcAuthRateLimit login-ip 0 1m', qr/TrpcAuthRateLimit: '0' must be a count/],
+              ['TrpcAuthRateLimit login-email 5 1m',
+               qr/TrpcAuthRateLimit: unknown scope 'login-email' \(login-account, login-account-ip, login-ip, register-ip, refresh-session, password-user, password-session\)/],
               ['TrpcAuthAccessTokenTTL 15x', qr/TrpcAuthAccessTokenTTL: '15x' is not a lifetime/],
               ['TrpcAuthCORSOrigin *', qr/TrpcAuthCORSOrigin: '\*' is not allowed/],
               ['TrpcAuthSessionCache 1x', qr/TrpcAuthSessionCache: '1x' is not a duration/],
@@ -147,3 +149,10 @@ ok($rc != 0 && $out =~ /cookie __Secure-li needs TrpcAuthCookieSecure On/, '__Se
     or diag $out;
 ($rc, $out) = configtest("$good\nTrpcAuthCookieNames __Host-at __Host-rt __Host-li");
 is($rc, 0, '__Host- names with Secure (the default) and no Domain pass') or diag $out;
+
+# Every scope of TrpcAuthRateLimit is accepted (README's rate-limit table).
+($rc, $out) = configtest(join("\n", "TrpcAuthAccessKey HS256 file:$dir/good.key",
+                              map { "TrpcAuthRateLimit $_ 3 10m" }
+                              qw(login-account login-account-ip login-ip register-ip refresh-session
+                                 password-user password-session)));
+is($rc, 0, 'configtest accepts every rate-limit scope') or diag $out;
