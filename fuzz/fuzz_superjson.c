@@ -1,5 +1,5 @@
 /*
- * fuzz_superjson.c - ta_sj_decode on hostile envelopes; ta_sj_encode,
+ * fuzz_superjson.c - ta_sj_decode(_take) on hostile envelopes; ta_sj_encode,
  * ta_sj_plain and ta_sj_plain_collect on arbitrary values with Date markers.
  *
  * Input: byte 0 seeds where Date markers go; the rest is JSON text, parsed
@@ -118,6 +118,21 @@ static int equal_or_both_null(json_t *a, json_t *b)
     return (!a && !b) || (a && b && json_equal(a, b));
 }
 
+/* ta_sj_decode_take on a copy of doc gives what ta_sj_decode gave (v), and
+ * takes the copy's "json" out of it (unless that is one of jansson's shared
+ * constants true, false, null, whose count never drops to 1). */
+static void check_decode_take(apr_pool_t *p, json_t *doc, json_t *v)
+{
+    json_t *copy = json_deep_copy(doc), *got = (json_t *)1;
+    int alone = json_object_get(copy, "json")->refcount == 1;
+    ta_error_t *e = ta_sj_decode_take(p, copy, &got);
+
+    FUZZ_CHECK(e == NULL && equal_or_both_null(got, v), "ta_sj_decode_take differs from ta_sj_decode");
+    FUZZ_CHECK((json_object_get(copy, "json") == NULL) == alone, "ta_sj_decode_take copied");
+    json_decref(got);
+    json_decref(copy);
+}
+
 static void check_decode(apr_pool_t *p, json_t *doc, size_t size)
 {
     json_t *v = (json_t *)1;
@@ -148,6 +163,7 @@ static void check_decode(apr_pool_t *p, json_t *doc, size_t size)
     FUZZ_CHECK(json_is_object(doc) && json_object_get(doc, "json"), "decoded a non-envelope");
     if (!json_object_get(json_object_get(doc, "meta"), "values"))
         FUZZ_CHECK(json_equal(v, json_object_get(doc, "json")), "decode changed a plain envelope");
+    check_decode_take(p, doc, v);
     json_decref(v);
 }
 

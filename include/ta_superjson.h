@@ -33,6 +33,10 @@ const char *ta_sj_date_value(const json_t *j);
  * a path is malformed or meta.values is over one of the limits above. Time and
  * memory are linear in the size of env. */
 ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value);
+/* The same for an envelope the caller is done with (a request's parsed
+ * input): its "json" member, when nothing else holds it, is taken out of env
+ * and changed in place instead of copied, so env loses it. */
+ta_error_t *ta_sj_decode_take(apr_pool_t *p, json_t *env, json_t **value);
 
 /* Plain JSON form of an output: Date markers replaced by their strings.
  * Returns a new reference (NULL in, NULL out). */

@@ -34,7 +34,8 @@ typedef struct {
 typedef struct {
     const char *path;          /* percent-decoded procedure path, e.g. "auth.login" */
     json_t *raw_input;         /* the input as sent (for superjson still the envelope),
-                                * NULL = absent; owned by the pool given to ta_trpc_parse */
+                                * NULL = absent; owned by the pool given to ta_trpc_parse;
+                                * ta_trpc_call_input takes an envelope's "json" out of it */
     ta_transformer_t transformer; /* how raw_input is decoded */
     int input_read;            /* ta_trpc_call_input has run */
     json_t *input;             /* the decoded input, set by ta_trpc_call_input; NULL = absent */
@@ -64,7 +65,7 @@ typedef struct {
 ta_error_t *ta_trpc_parse(apr_pool_t *p, const ta_trpc_raw_t *raw, ta_trpc_req_t **out);
 
 /* A call's input, decoded on first use: for superjson the envelope unwrapped
- * (ta_sj_decode), for JSON the item as sent. Sets call->input (NULL = absent)
+ * (ta_sj_decode_take), for JSON the item as sent. Sets call->input (NULL = absent)
  * and returns NULL, or sets and returns call->input_error; p is the pool given
  * to ta_trpc_parse. ta_trpc_parse only parses the request's JSON text: the
  * handler asks for the input of a procedure that exists, has passed its method

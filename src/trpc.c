@@ -316,7 +316,7 @@ ta_error_t *ta_trpc_call_input(apr_pool_t *p, ta_call_t *call)
         call->input = call->raw_input;
         return NULL;
     }
-    call->input_error = ta_sj_decode(p, call->raw_input, &value);
+    call->input_error = ta_sj_decode_take(p, call->raw_input, &value);
     call->input = ta_json_pool(p, value);
     return call->input_error;
 }

@@ -158,6 +158,36 @@ START_TEST(decode_does_not_mutate_envelope)
 }
 END_TEST
 
+/* ta_sj_decode_take: the same value, without a copy when env alone holds its
+ * "json" (which env then loses), with one when someone else holds it too. */
+START_TEST(decode_take_instead_of_copy)
+{
+    json_t *env = J("{\"json\":{\"tag\":null,\"a\":1},\"meta\":{\"values\":{\"tag\":[\"undefined\"]}}}");
+    json_t *json = json_object_get(env, "json"), *value = NULL, *shared;
+
+    ck_assert_ptr_null(ta_sj_decode_take(pool, env, &value));
+    ck_assert_ptr_eq(value, json);                      /* not copied ... */
+    ck_assert_str_eq(dump_new(value), "{\"a\":1}");
+    ck_assert_ptr_null(json_object_get(env, "json"));   /* ... but taken */
+
+    env = J("{\"json\":{\"tag\":null,\"a\":1},\"meta\":{\"values\":{\"tag\":[\"undefined\"]}}}");
+    shared = json_incref(json_object_get(env, "json"));
+    ck_assert_ptr_null(ta_sj_decode_take(pool, env, &value));
+    ck_assert_ptr_ne(value, shared);
+    ck_assert_str_eq(dump_new(value), "{\"a\":1}");
+    ck_assert_str_eq(dump_new(shared), "{\"tag\":null,\"a\":1}");   /* its other holder sees no change */
+    ck_assert_ptr_nonnull(json_object_get(env, "json"));
+
+    /* errors and absent inputs as ta_sj_decode */
+    env = J("{\"json\":{},\"meta\":{\"values\":{\"a\\\\q\":[\"undefined\"]},\"v\":1}}");
+    ck_assert_int_eq(ta_sj_decode_take(pool, env, &value)->code, TA_E_BAD_REQUEST);
+    ck_assert_ptr_null(value);
+    ck_assert_ptr_null(ta_sj_decode_take(pool, J("{\"json\":null,\"meta\":{\"values\":[\"undefined\"]}}"), &value));
+    ck_assert_ptr_null(value);
+    ck_assert_int_eq(ta_sj_decode_take(pool, J("[1]"), &value)->code, TA_E_BAD_REQUEST);
+}
+END_TEST
+
 /* Path semantics, each case as superjson 2.2.6's deserialize gives it:
  * escapes (v1 and legacy), empty segments, array indices, the tree form,
  * children before their node's own annotation, and paths that an earlier
@@ -575,6 +605,7 @@ int main(void)
     tcase_add_test(tc, decode_nested_and_escaped_paths);
     tcase_add_test(tc, decode_bad_envelopes);
     tcase_add_test(tc, decode_does_not_mutate_envelope);
+    tcase_add_test(tc, decode_take_instead_of_copy);
     tcase_add_test(tc, decode_path_semantics_table);
     tcase_add_test(tc, decode_limits_table);
     tcase_add_test(tc, decode_dotted_key_regression);
