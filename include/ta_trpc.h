@@ -4,9 +4,9 @@
  * The handler gives ta_trpc_parse() what it read off the request; it gets back
  * either one request-level error (answered as a single error object, no path)
  * or a list of calls. It then resolves each call (procedure lookup, method
- * check, auth, the input through ta_trpc_call_input, the procedure itself) and
- * fills call->output or call->error,
- * and ta_trpc_render() produces status and body. See trpc-http-protocol.md §11.
+ * check, auth, the input through ta_trpc_call_input, the procedure itself),
+ * fills call->output or call->error, and ta_trpc_render() produces status and
+ * body. See trpc-http-protocol.md §11.
  */
 #ifndef TA_TRPC_H
 #define TA_TRPC_H
