@@ -247,7 +247,8 @@ async function measureOnce(origin, c, id) {
   });
   const line = await logLine(id, from);
   const after = memOf(line.pid);
-  if (!after || before[line.pid] === undefined) throw new Error(`served by pid ${line.pid}, which is not a child of ${L.apachePid()} now`);
+  // a child started after the listing above (prefork spawns them on demand): measure again
+  if (!after || before[line.pid] === undefined) return null;
   return {
     status: res.status,
     loggedStatus: line.status,
@@ -281,7 +282,7 @@ async function run(report = null, filter = null) {
     if (c.body !== undefined && Buffer.byteLength(c.body) > MAX_BODY) throw new Error(`${c.name}: body of ${c.body.length} bytes is over the limit`);
     if (c.target.length > FIELD + 100) throw new Error(`${c.name}: request target of ${c.target.length} bytes is over LimitRequestLine`);
   }
-  if (!fs.existsSync(guardLogPath()) && L.fileSize(guardLogPath()) === 0) {
+  if (!fs.existsSync(guardLogPath())) {
     // the first marked request creates nothing if the stack has no guard log: say so before timing out
     const probe = await L.request(origin, { method: 'GET', target: '/trpc/auth.me', headers: [['X-Trpcauth-Guard', 'probe']], timeout: 10000 });
     await sleep(200);
@@ -308,13 +309,15 @@ async function run(report = null, filter = null) {
     const name = `[amplification] ${c.name}`;
     const bytes = (c.body ? Buffer.byteLength(c.body) : 0) + c.target.length
       + (c.headers || []).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
-    let first;
+    let first = null;
     const times = [];
     try {
-      first = await measureOnce(origin, c, `g${stamp}-${i}-0`);
+      for (let t = 0; t < TRIES && !first; t++) first = await measureOnce(origin, c, `g${stamp}-${i}-${t}`);
+      if (!first) throw new Error(`served ${TRIES} times by a child that was not there before the request`);
       times.push(first.ms);
       for (let t = 1; t < TRIES && Math.min(...times) > LIMIT_MS; t++) {
-        times.push((await measureOnce(origin, c, `g${stamp}-${i}-${t}`)).ms);
+        const again = await measureOnce(origin, c, `g${stamp}-${i}-r${t}`);
+        if (again) times.push(again.ms);
       }
     } catch (e) {
       failed++;
