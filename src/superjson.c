@@ -42,7 +42,7 @@ const char *ta_sj_date_value(const json_t *j)
  * limits of ta_superjson.h stop it early. */
 typedef struct {
     apr_pool_t *p;
-    json_t **root;           /* the copy being changed; *root = NULL: absent */
+    json_t **root;           /* the value being changed; *root = NULL: absent */
     int legacy;              /* no meta.v: superjson's legacy path escaping */
     int height;              /* segments on the stack */
     int entries;             /* tree entries (paths) seen so far */
