@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <apr_allocator.h>
 #include <apr_general.h>
 #include <apr_pools.h>
 
@@ -53,6 +55,21 @@ static inline apr_pool_t *fuzz_pool(void)
     return p;
 }
 
+/* A pool with an allocator of its own (destroyed with it), so that its blocks
+ * are all newly mapped, not blocks kept from earlier inputs: the resident
+ * memory they add while it lives is what the code under test took. */
+static inline apr_pool_t *fuzz_private_pool(void)
+{
+    apr_allocator_t *a = NULL;
+    apr_pool_t *p = NULL;
+    fuzz_apr_init();
+    if (apr_allocator_create(&a) != APR_SUCCESS ||
+        apr_pool_create_ex(&p, NULL, NULL, a) != APR_SUCCESS)
+        abort();
+    apr_allocator_owner_set(a, p);
+    return p;
+}
+
 static apr_status_t fuzz_free_cleanup(void *data)
 {
     free(data);
@@ -71,6 +88,41 @@ static inline char *fuzz_strndup(apr_pool_t *p, const void *s, size_t n)
     apr_pool_cleanup_register(p, c, fuzz_free_cleanup, apr_pool_cleanup_null);
     return c;
 }
+
+/* The process's resident memory in bytes (/proc/self/statm), 0 if unknown.
+ * APR pools take their blocks with mmap (Debian's APR), which the sanitizer's
+ * heap counters do not see; resident memory counts them and malloc alike. */
+static inline size_t fuzz_rss(void)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Handling n bytes of input may grow resident memory by at most this much:
+ * jansson spends about 25 bytes of nodes per byte of the densest JSON
+ * ("[0,0,...]"), and anything that grows faster than the input (issue 11: a
+ * superjson path copied at every level, N x D) fails the input long before
+ * -rss_limit_mb would notice it. */
+#define FUZZ_RSS_PER_INPUT_BYTE 64
+#define FUZZ_RSS_SLACK          (2 * 1024 * 1024)
+
+/* Checks the growth of resident memory since before (a fuzz_rss() reading)
+ * for n bytes of input. Measure with a fuzz_private_pool(), whose blocks are
+ * all new. */
+#define FUZZ_CHECK_RSS(before, n, what)                                          \
+    do {                                                                         \
+        size_t now_ = fuzz_rss(), grew_ = now_ > (before) ? now_ - (before) : 0; \
+        FUZZ_CHECK(grew_ <= (size_t)(n) * FUZZ_RSS_PER_INPUT_BYTE + FUZZ_RSS_SLACK, \
+                   "%s grew resident memory by %zu bytes for %zu bytes of input", \
+                   what, grew_, (size_t)(n));                                    \
+    } while (0)
 
 /* A cursor over the fuzz input. */
 typedef struct {

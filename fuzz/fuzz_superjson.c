@@ -1,17 +1,20 @@
 /*
- * fuzz_superjson.c - ta_sj_decode on hostile envelopes; ta_sj_encode,
+ * fuzz_superjson.c - ta_sj_decode(_take) on hostile envelopes; ta_sj_encode,
  * ta_sj_plain and ta_sj_plain_collect on arbitrary values with Date markers.
  *
  * Input: byte 0 seeds where Date markers go; the rest is JSON text, parsed
  * with jansson (JSON_ALLOW_NUL | JSON_DECODE_ANY) like the tRPC parser does.
  *
  * Decode: the document is given to ta_sj_decode as an envelope; a result with
- * no meta.values must equal its "json" member.
+ * no meta.values must equal its "json" member, and the decoding may grow
+ * resident memory by at most FUZZ_RSS_PER_INPUT_BYTE bytes per input byte
+ * (issue 11).
  * Encode: a copy of the document with some nodes swapped for ta_sj_date
  * markers (and some markers added) must give
  *   - ta_sj_plain: the document with each marker replaced by its string;
  *   - ta_sj_encode: an envelope that dumps (no marker escapes), parses back,
- *     decodes (ta_sj_decode) to that same plain value, has one meta.values
+ *     decodes (ta_sj_decode) to that same plain value (or, with more paths or
+ *     longer ones than ta_superjson.h allows an input, is refused), has one meta.values
  *     entry per marker, and whose meta paths point at exactly the markers:
  *     turning every ["Date"] into ["undefined"] and decoding removes exactly
  *     the object members that were markers;
@@ -26,6 +29,7 @@
 typedef struct {
     uint32_t seed;
     int markers;
+    int max_segments;    /* the longest marker path, in segments (its depth) */
 } sprinkle_t;
 
 /* A marker for j (a string's own text, else a fixed date). */
@@ -39,7 +43,8 @@ static json_t *marker_for(json_t *j)
  * annotated "undefined" (marker members of objects gone, NULL for a root
  * marker; markers in arrays stay as their string). Returns 1 if j's copy is a
  * marker. */
-static int sprinkle(sprinkle_t *s, json_t *j, json_t **marked, json_t **plain, json_t **undef)
+static int sprinkle(sprinkle_t *s, json_t *j, int depth, json_t **marked, json_t **plain,
+                    json_t **undef)
 {
     uint32_t r = fuzz_rand(&s->seed);
     const char *key;
@@ -51,6 +56,7 @@ static int sprinkle(sprinkle_t *s, json_t *j, json_t **marked, json_t **plain, j
         *plain = json_string(ta_sj_date_value(*marked));
         *undef = NULL;
         s->markers++;
+        s->max_segments = depth > s->max_segments ? depth : s->max_segments;
         return 1;
     }
     if (json_is_object(j)) {
@@ -59,7 +65,7 @@ static int sprinkle(sprinkle_t *s, json_t *j, json_t **marked, json_t **plain, j
         *undef = json_object();
         json_object_foreach(j, key, v) {
             json_t *m, *pl, *u;
-            if (sprinkle(s, v, &m, &pl, &u) == 0)
+            if (sprinkle(s, v, depth + 1, &m, &pl, &u) == 0)
                 json_object_set_new(*undef, key, u);
             json_object_set_new(*marked, key, m);
             json_object_set_new(*plain, key, pl);
@@ -69,6 +75,7 @@ static int sprinkle(sprinkle_t *s, json_t *j, json_t **marked, json_t **plain, j
             json_object_set_new(*marked, "a.b\\c", ta_sj_date(ISO));
             json_object_set_new(*plain, "a.b\\c", json_string(ISO));
             s->markers++;
+            s->max_segments = depth + 1 > s->max_segments ? depth + 1 : s->max_segments;
         }
         return 0;
     }
@@ -78,7 +85,7 @@ static int sprinkle(sprinkle_t *s, json_t *j, json_t **marked, json_t **plain, j
         *undef = json_array();
         json_array_foreach(j, i, v) {
             json_t *m, *pl, *u;
-            if (sprinkle(s, v, &m, &pl, &u))
+            if (sprinkle(s, v, depth + 1, &m, &pl, &u))
                 u = json_incref(pl);
             json_array_append_new(*marked, m);
             json_array_append_new(*plain, pl);
@@ -111,10 +118,37 @@ static int equal_or_both_null(json_t *a, json_t *b)
     return (!a && !b) || (a && b && json_equal(a, b));
 }
 
-static void check_decode(apr_pool_t *p, json_t *doc)
+/* ta_sj_decode_take on a copy of doc gives what ta_sj_decode gave (v), and
+ * takes the copy's "json" out of it (unless that is one of jansson's shared
+ * constants true, false, null, whose count never drops to 1). */
+static void check_decode_take(apr_pool_t *p, json_t *doc, json_t *v)
+{
+    json_t *copy = json_deep_copy(doc), *got = (json_t *)1;
+    int alone = json_object_get(copy, "json")->refcount == 1;
+    ta_error_t *e = ta_sj_decode_take(p, copy, &got);
+
+    FUZZ_CHECK(e == NULL && equal_or_both_null(got, v), "ta_sj_decode_take differs from ta_sj_decode");
+    FUZZ_CHECK((json_object_get(copy, "json") == NULL) == alone, "ta_sj_decode_take copied");
+    json_decref(got);
+    json_decref(copy);
+}
+
+static void check_decode(apr_pool_t *p, json_t *doc, size_t size)
 {
     json_t *v = (json_t *)1;
-    ta_error_t *e = ta_sj_decode(p, doc, &v);
+    apr_pool_t *sub;
+    size_t before;
+    ta_error_t *e;
+
+    /* the memory the decoding holds (its pool's blocks, its copy) before any
+     * of it is freed */
+    sub = fuzz_private_pool();
+    before = fuzz_rss();
+    e = ta_sj_decode(sub, doc, &v);
+    FUZZ_CHECK_RSS(before, size, "ta_sj_decode");
+    if (e)
+        e = ta_error_make(p, e->code, "%s", e->message);
+    apr_pool_destroy(sub);
 
     if (!doc) {
         FUZZ_CHECK(e == NULL && v == NULL, "an absent envelope is not an absent value");
@@ -129,17 +163,21 @@ static void check_decode(apr_pool_t *p, json_t *doc)
     FUZZ_CHECK(json_is_object(doc) && json_object_get(doc, "json"), "decoded a non-envelope");
     if (!json_object_get(json_object_get(doc, "meta"), "values"))
         FUZZ_CHECK(json_equal(v, json_object_get(doc, "json")), "decode changed a plain envelope");
+    check_decode_take(p, doc, v);
     json_decref(v);
 }
 
 static void check_encode(apr_pool_t *p, json_t *doc, uint8_t seed)
 {
-    sprinkle_t s = { seed * 2654435761u + 1, 0 };
+    sprinkle_t s = { seed * 2654435761u + 1, 0, 0 };
     json_t *marked, *plain, *undef, *got, *env, *back, *values, *meta, *vals;
     json_error_t je;
     ta_error_t *e;
     char *text;
-    int root_marker = sprinkle(&s, doc, &marked, &plain, &undef);
+    int root_marker = sprinkle(&s, doc, 0, &marked, &plain, &undef);
+    /* ta_sj_decode refuses what is over its limits, our own envelopes too */
+    int decodable = (root_marker || s.markers <= TA_SJ_MAX_ANNOTATIONS)
+                    && s.max_segments <= TA_SJ_MAX_PATH_SEGMENTS;
 
     /* ta_sj_plain */
     got = ta_sj_plain(marked);
@@ -155,8 +193,14 @@ static void check_encode(apr_pool_t *p, json_t *doc, uint8_t seed)
     FUZZ_CHECK(back != NULL, "the dumped envelope does not parse: %s", je.text);
     free(text);
     e = ta_sj_decode(p, back, &got);
-    FUZZ_CHECK(e == NULL, "the envelope does not decode: %s", e->message);
-    FUZZ_CHECK(equal_or_both_null(got, plain), "decode(encode(x)) != plain(x)");
+    if (decodable) {
+        FUZZ_CHECK(e == NULL, "the envelope does not decode: %s", e->message);
+        FUZZ_CHECK(equal_or_both_null(got, plain), "decode(encode(x)) != plain(x)");
+    } else {
+        FUZZ_CHECK(e != NULL && e->code == TA_E_BAD_REQUEST && got == NULL,
+                   "%d paths, the longest of %d segments: decoded over the limits",
+                   s.markers, s.max_segments);
+    }
     json_decref(got);
 
     meta = json_object_get(back, "meta");
@@ -171,7 +215,7 @@ static void check_encode(apr_pool_t *p, json_t *doc, uint8_t seed)
         FUZZ_CHECK(json_integer_value(json_object_get(meta, "v")) == 1, "meta.v");
     }
     /* the paths name exactly the markers */
-    if (vals) {
+    if (vals && decodable) {
         dates_to_undefined(vals);
         e = ta_sj_decode(p, back, &got);
         FUZZ_CHECK(e == NULL, "undefined-annotated envelope does not decode");
@@ -211,10 +255,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!doc)
         return 0;
     p = fuzz_pool();
-    check_decode(p, doc);
+    check_decode(p, doc, size);
     check_encode(p, doc, seed);
     /* a batch-style item: the same document as the "0" entry's envelope */
-    check_decode(p, json_object_get(doc, "0"));
+    check_decode(p, json_object_get(doc, "0"), size);
     json_decref(doc);
     apr_pool_destroy(p);
     return 0;

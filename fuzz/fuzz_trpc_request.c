@@ -12,8 +12,12 @@
  *
  * Each input is parsed four times (JSON and superjson transformer, max_batch 2
  * and 100). A request-level error is rendered with ta_trpc_render_error; else
- * every call gets an output (undefined, its input, Dates...) or an error, and
- * the request is rendered with both transformers, streaming and not.
+ * every call's input is decoded (ta_trpc_call_input, as the handler does for a
+ * procedure that takes input: nothing may be decoded before; parsing and
+ * decoding may grow resident memory by at most FUZZ_RSS_PER_INPUT_BYTE bytes
+ * per input byte), then every call gets an output (undefined, its input,
+ * Dates...) or an error, and the request is rendered with both transformers,
+ * streaming and not.
  * Checked: each body is valid JSON (one JSONL line ending in '\n' when
  * streaming) of the documented shape, status and length agree, the
  * serialization-failure fallback never appears, and the superjson rendering
@@ -304,11 +308,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (tx = 0; tx < 2; tx++) {
         for (mb = 0; mb < 2; mb++) {
             apr_pool_t *sub;
+            size_t before;
             ta_trpc_raw_t raw;
             ta_trpc_req_t *req = NULL;
             ta_error_t *e;
 
-            apr_pool_create(&sub, p);
+            sub = fuzz_private_pool();
+            before = fuzz_rss();
             memset(&raw, 0, sizeof(raw));
             raw.method = methods[flags & 7];
             raw.path = path;
@@ -335,10 +341,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(req->batch || req->ncalls == 1, "non-batch with %d calls", req->ncalls);
                 FUZZ_CHECK(!req->stream || req->batch, "stream without batch");
                 for (i = 0; i < req->ncalls; i++) {
-                    FUZZ_CHECK(req->calls[i].path != NULL, "call %d without path", i);
-                    FUZZ_CHECK(!(req->calls[i].input && req->calls[i].input_error),
+                    ta_call_t *c = &req->calls[i];
+                    ta_error_t *ie;
+                    FUZZ_CHECK(c->path != NULL, "call %d without path", i);
+                    FUZZ_CHECK(!c->input_read && !c->input, "call %d decoded before asked", i);
+                    /* what the handler does for a procedure that takes input */
+                    ie = ta_trpc_call_input(sub, c);
+                    FUZZ_CHECK(ie == c->input_error && (c->input_read || ie != NULL),
+                               "call %d: input error not recorded", i);
+                    FUZZ_CHECK(!(c->input && c->input_error),
                                "call %d has input and input_error", i);
+                    FUZZ_CHECK(ta_trpc_call_input(sub, c) == ie, "call %d decoded twice", i);
                 }
+                /* parsing and decoding every input: linear in the request */
+                FUZZ_CHECK_RSS(before, size, "ta_trpc_parse + ta_trpc_call_input");
                 fill_calls(sub, req, seed, path);
                 render_plain_and_sj(sub, req);
                 for (i = 0; i < req->ncalls; i++)

@@ -4,8 +4,9 @@
  * The handler gives ta_trpc_parse() what it read off the request; it gets back
  * either one request-level error (answered as a single error object, no path)
  * or a list of calls. It then resolves each call (procedure lookup, method
- * check, auth, the procedure itself) and fills call->output or call->error,
- * and ta_trpc_render() produces status and body. See trpc-http-protocol.md §11.
+ * check, auth, the input through ta_trpc_call_input, the procedure itself),
+ * fills call->output or call->error, and ta_trpc_render() produces status and
+ * body. See trpc-http-protocol.md §11.
  */
 #ifndef TA_TRPC_H
 #define TA_TRPC_H
@@ -32,10 +33,15 @@ typedef struct {
 
 typedef struct {
     const char *path;          /* percent-decoded procedure path, e.g. "auth.login" */
-    json_t *input;             /* decoded input (superjson unwrapped), NULL = absent;
-                                * owned by the pool given to ta_trpc_parse */
-    ta_error_t *input_error;   /* the input could not be read (bad JSON, batch input not an
-                                * object, bad superjson envelope): only reported for
+    json_t *raw_input;         /* the input as sent (for superjson still the envelope),
+                                * NULL = absent; owned by the pool given to ta_trpc_parse;
+                                * ta_trpc_call_input takes an envelope's "json" out of it */
+    ta_transformer_t transformer; /* how raw_input is decoded */
+    int input_read;            /* ta_trpc_call_input has run */
+    json_t *input;             /* the decoded input, set by ta_trpc_call_input; NULL = absent */
+    ta_error_t *input_error;   /* the input could not be read: bad JSON or a batch input
+                                * that is not an object (ta_trpc_parse), a bad superjson
+                                * envelope (ta_trpc_call_input). Only reported for
                                 * procedures that take input (inputs are lazy in tRPC) */
     json_t *output;            /* set by the caller: the result, NULL = undefined;
                                 * the caller hands it to the pool (ta_json_pool) */
@@ -57,6 +63,15 @@ typedef struct {
 /* Parses a request. Returns a request-level error (415 for a non-JSON
  * non-GET, batch too large, streaming without batch, ...) or NULL with *out set. */
 ta_error_t *ta_trpc_parse(apr_pool_t *p, const ta_trpc_raw_t *raw, ta_trpc_req_t **out);
+
+/* A call's input, decoded on first use: for superjson the envelope unwrapped
+ * (ta_sj_decode_take), for JSON the item as sent. Sets call->input (NULL = absent)
+ * and returns NULL, or sets and returns call->input_error; p is the pool given
+ * to ta_trpc_parse. ta_trpc_parse only parses the request's JSON text: the
+ * handler asks for the input of a procedure that exists, has passed its method
+ * and authentication checks and takes input, so that what an input holds costs
+ * nothing for any other call. */
+ta_error_t *ta_trpc_call_input(apr_pool_t *p, ta_call_t *call);
 
 typedef struct {
     int status;                /* 200, the common error status, or 207 */

@@ -183,8 +183,9 @@ static void resolve_call(ta_ctx_t *ctx, ta_call_t *call)
         && (call->error = ta_ctx_authenticate(ctx)) != NULL) {
         return;
     }
-    if (proc->takes_input && call->input_error) {
-        call->error = call->input_error;
+    /* Only now is the input decoded: an unknown procedure, a wrong method or
+     * a caller without a session never costs more than the JSON parse. */
+    if (proc->takes_input && (call->error = ta_trpc_call_input(r->pool, call)) != NULL) {
         return;
     }
 

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_tables.h>
 
 #include "ta_superjson.h"
 
@@ -36,34 +35,21 @@ const char *ta_sj_date_value(const json_t *j)
 
 /* ------------------------------------------------------------------ decode */
 
-/* superjson's parsePath: splits a meta path on unescaped dots. With v >= 1
- * "\\" is a backslash and "\." a dot (any other escape is an error); legacy
- * (no "v") paths only know "\.". Returns the segments, or NULL on error. */
-static apr_array_header_t *parse_path(apr_pool_t *p, const char *s, int legacy)
-{
-    apr_array_header_t *segs = apr_array_make(p, 4, sizeof(const char *));
-    char *seg = apr_palloc(p, strlen(s) + 1);
-    size_t n = 0;
-
-    for (; *s; s++) {
-        if (*s == '\\' && !legacy && s[1] != '\\' && s[1] != '.')
-            return NULL;
-        if (*s == '\\' && (s[1] == '.' || (!legacy && s[1] == '\\'))) {
-            seg[n++] = *++s;
-            continue;
-        }
-        if (*s == '.') {
-            seg[n] = '\0';
-            APR_ARRAY_PUSH(segs, const char *) = apr_pstrmemdup(p, seg, n);
-            n = 0;
-            continue;
-        }
-        seg[n++] = *s;
-    }
-    seg[n] = '\0';
-    APR_ARRAY_PUSH(segs, const char *) = apr_pstrmemdup(p, seg, n);
-    return segs;
-}
+/* The walk over one input's meta.values tree. Whatever the tree holds, the
+ * walk does work linear in its size: each key is parsed once onto one path
+ * stack (pushed on the way down, popped on the way up, never copied), the
+ * value each segment names is looked up once, when it is pushed, and the
+ * limits of ta_superjson.h stop it early. */
+typedef struct {
+    apr_pool_t *p;
+    json_t **root;           /* the value being changed; *root = NULL: absent */
+    int legacy;              /* no meta.v: superjson's legacy path escaping */
+    int height;              /* segments on the stack */
+    int entries;             /* tree entries (paths) seen so far */
+    const char *seg[TA_SJ_MAX_PATH_SEGMENTS];
+    json_t *node[TA_SJ_MAX_PATH_SEGMENTS];   /* node[i]: the value at seg[0..i], or NULL */
+    const char *error;       /* why the input was refused */
+} sj_walk_t;
 
 /* The array index a path segment names, or -1 if it is not a plain
  * non-negative decimal number. */
@@ -88,63 +74,104 @@ static json_t *child_of(json_t *j, const char *seg)
     return NULL;
 }
 
-/* Applies an "undefined" annotation at path: removes the object key it
- * names; an array element stays null (arrays cannot have holes in JSON);
- * the empty path makes the whole value absent (*root = NULL). */
-static void apply_undefined(json_t **root, const apr_array_header_t *path)
+static int walk_fail(sj_walk_t *w, const char *why)
 {
-    json_t *parent = *root;
-    const char *last;
-    int i;
-
-    if (path->nelts == 0) {
-        json_decref(*root);
-        *root = NULL;
-        return;
-    }
-    for (i = 0; i < path->nelts - 1 && parent; i++)
-        parent = child_of(parent, APR_ARRAY_IDX(path, i, const char *));
-    last = APR_ARRAY_IDX(path, path->nelts - 1, const char *);
-    if (json_is_object(parent))
-        json_object_del(parent, last);
+    w->error = why;
+    return -1;
 }
 
-/* origin + the segments of key, as a new array. */
-static apr_array_header_t *path_append(apr_pool_t *p, const apr_array_header_t *origin,
-                                       const char *key, int legacy)
+/* Pushes one segment and looks up the value it names below the top of the
+ * stack (the whole value when the stack is empty). */
+static int push_segment(sj_walk_t *w, const char *seg)
 {
-    apr_array_header_t *segs = parse_path(p, key, legacy);
-    apr_array_header_t *full;
+    json_t *parent = w->height ? w->node[w->height - 1] : *w->root;
 
-    if (!segs)
-        return NULL;
-    full = apr_array_copy(p, origin);
-    apr_array_cat(full, segs);
-    return full;
+    if (w->height == TA_SJ_MAX_PATH_SEGMENTS)
+        return walk_fail(w, apr_psprintf(w->p, "Invalid superjson input: a path has more "
+                                         "than %d segments", TA_SJ_MAX_PATH_SEGMENTS));
+    w->seg[w->height] = seg;
+    w->node[w->height] = child_of(parent, seg);
+    w->height++;
+    return 0;
+}
+
+/* superjson's parsePath, onto the stack: splits key on unescaped dots. With
+ * v >= 1 "\\" is a backslash and "\." a dot (any other escape is an error);
+ * legacy paths only know "\.". The segments are unescaped in one copy of
+ * key. Returns 0, or -1 with w->error set. */
+static int push_path(sj_walk_t *w, const char *key)
+{
+    char *seg = apr_pstrdup(w->p, key);
+    char *out = seg;
+    const char *s;
+
+    for (s = key;; s++) {
+        if (*s == '\\' && !w->legacy && s[1] != '\\' && s[1] != '.')
+            return walk_fail(w, "Invalid superjson input: invalid path");
+        if (*s == '\\' && (s[1] == '.' || (!w->legacy && s[1] == '\\'))) {
+            *out++ = *++s;
+            continue;
+        }
+        if (*s != '.' && *s != '\0') {
+            *out++ = *s;
+            continue;
+        }
+        *out++ = '\0';
+        if (push_segment(w, seg) < 0)
+            return -1;
+        if (*s == '\0')
+            return 0;
+        seg = out;
+    }
+}
+
+/* Applies an "undefined" annotation at the path on the stack: removes the
+ * object key it names; an array element stays null (arrays cannot have holes
+ * in JSON); the empty path makes the whole value absent (*root = NULL). */
+static void apply_undefined(sj_walk_t *w)
+{
+    json_t *parent;
+
+    if (w->height == 0) {
+        json_decref(*w->root);
+        *w->root = NULL;
+        return;
+    }
+    parent = w->height > 1 ? w->node[w->height - 2] : *w->root;
+    if (json_is_object(parent))
+        json_object_del(parent, w->seg[w->height - 1]);
 }
 
 /* superjson's traverse over a meta.values tree: a tree is either
  * [annotation, {subpath: tree}?] or {subpath: tree}; children are applied
- * before their node's own annotation. Returns 0, or -1 on a bad path. */
-static int apply_tree(apr_pool_t *p, json_t **root, json_t *tree,
-                      const apr_array_header_t *origin, int legacy)
+ * before their node's own annotation, each subpath relative to the path on
+ * the stack. depth: the tree's own nesting (0 for meta.values itself).
+ * Returns 0, or -1 with w->error set. */
+static int apply_tree(sj_walk_t *w, json_t *tree, int depth)
 {
-    json_t *children = tree;
+    json_t *children = json_is_array(tree) ? json_array_get(tree, 1) : tree;
     const char *key;
     json_t *child;
+    int base = w->height;
 
-    if (json_is_array(tree))
-        children = json_array_get(tree, 1);
-    if (json_is_object(children)) {
+    if (json_is_object(children) && json_object_size(children) > 0) {
+        if (depth == TA_SJ_MAX_DEPTH)
+            return walk_fail(w, apr_psprintf(w->p, "Invalid superjson input: meta.values is "
+                                             "nested more than %d levels deep",
+                                             TA_SJ_MAX_DEPTH));
         json_object_foreach(children, key, child) {
-            apr_array_header_t *path = path_append(p, origin, key, legacy);
-            if (!path || apply_tree(p, root, child, path, legacy) < 0)
+            if (++w->entries > TA_SJ_MAX_ANNOTATIONS)
+                return walk_fail(w, apr_psprintf(w->p, "Invalid superjson input: more than "
+                                                 "%d paths in meta.values",
+                                                 TA_SJ_MAX_ANNOTATIONS));
+            if (push_path(w, key) < 0 || apply_tree(w, child, depth + 1) < 0)
                 return -1;
+            w->height = base;
         }
     }
     if (json_is_array(tree) &&
         strcmp(json_string_value(json_array_get(tree, 0)) ?: "", "undefined") == 0)
-        apply_undefined(root, origin);
+        apply_undefined(w);
     return 0;
 }
 
@@ -155,10 +182,14 @@ static double meta_version(json_t *meta)
     return json_is_number(v) ? json_number_value(v) : 0;
 }
 
-ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value)
+/* ta_sj_decode and ta_sj_decode_take: the value to change is a copy of env's
+ * "json", or, when take and nothing but env holds it, that member itself,
+ * taken out of env (a parsed request's input is nobody else's: copying it
+ * would double the cost of the largest input). */
+static ta_error_t *decode(apr_pool_t *p, json_t *env, json_t **value, int take)
 {
-    json_t *json, *meta, *values, *copy;
-    apr_array_header_t *origin;
+    json_t *json, *meta, *values, *root;
+    sj_walk_t *w;
 
     *value = NULL;
     if (!env)
@@ -168,61 +199,111 @@ ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value)
         return ta_error_make(p, TA_E_BAD_REQUEST,
                              "Invalid superjson input: expected {\"json\": ...}");
 
-    copy = json_deep_copy(json);
     meta = json_object_get(env, "meta");
     values = json_object_get(meta, "values");
+    if (take && json->refcount == 1) {
+        root = json_incref(json);
+        json_object_del(env, "json");   /* meta, values stay alive in env */
+    } else {
+        root = json_deep_copy(json);
+    }
     if (values) {
-        origin = apr_array_make(p, 1, sizeof(const char *));
-        if (apply_tree(p, &copy, values, origin, meta_version(meta) < 1) < 0) {
-            json_decref(copy);
-            return ta_error_make(p, TA_E_BAD_REQUEST, "Invalid superjson input: invalid path");
+        w = apr_pcalloc(p, sizeof(*w));
+        w->p = p;
+        w->root = &root;
+        w->legacy = meta_version(meta) < 1;
+        if (apply_tree(w, values, 0) < 0) {
+            json_decref(root);
+            return ta_error_make(p, TA_E_BAD_REQUEST, "%s", w->error);
         }
     }
-    *value = copy;
+    *value = root;
     return NULL;
+}
+
+ta_error_t *ta_sj_decode(apr_pool_t *p, json_t *env, json_t **value)
+{
+    return decode(p, env, value, 0);
+}
+
+ta_error_t *ta_sj_decode_take(apr_pool_t *p, json_t *env, json_t **value)
+{
+    return decode(p, env, value, 1);
 }
 
 /* ------------------------------------------------------------------ encode */
 
-/* prefix + "." + key with superjson v1 escaping ("\" -> "\\", "." -> "\."),
- * or just the escaped key when prefix is NULL (the root). malloc'd. */
-static char *path_join(const char *prefix, const char *key, size_t key_len)
-{
-    size_t plen = prefix ? strlen(prefix) : 0;
-    char *out = malloc(plen + 1 + 2 * key_len + 1);
-    char *o = out;
-    size_t i;
+/* The path of the node a walk is at, for the Dates below it: one buffer,
+ * extended by a key on the way down and cut back on the way up, so that the
+ * paths of a whole value cost time linear in it, never a copy of the path per
+ * node. depth 0 is the root, which has no path at all (a root Date is
+ * ta_sj_encode's); "" is a path too: the one empty key "". */
+typedef struct {
+    json_t *values;     /* where each Date's path goes */
+    char *buf;          /* the path, NUL-terminated (malloc'd, grown) */
+    size_t len, cap;
+    int depth;
+    int failed;         /* out of memory: no more paths are recorded */
+} sj_path_t;
 
-    if (!out)
-        return NULL;
-    if (prefix) {
-        memcpy(o, prefix, plen);
-        o += plen;
-        *o++ = '.';
+/* Appends n bytes, escaped with superjson v1 escaping ("\" -> "\\",
+ * "." -> "\.") unless raw, after a "." below the root. Returns the length to
+ * cut back to. */
+static size_t path_push(sj_path_t *path, const char *key, size_t n, int raw)
+{
+    size_t saved = path->len, need = path->len + 1 + 2 * n + 1, i;
+    char *o;
+
+    if (need > path->cap && !path->failed) {
+        size_t cap = path->cap ? path->cap : 64;
+        char *bigger;
+        while (cap < need)
+            cap *= 2;
+        if ((bigger = realloc(path->buf, cap)) == NULL)
+            path->failed = 1;
+        else
+            path->buf = bigger, path->cap = cap;
     }
-    for (i = 0; i < key_len; i++) {
-        if (key[i] == '\\' || key[i] == '.')
-            *o++ = '\\';
-        *o++ = key[i];
+    if (!path->failed) {
+        o = path->buf + path->len;
+        if (path->depth)
+            *o++ = '.';
+        for (i = 0; i < n; i++) {
+            if (!raw && (key[i] == '\\' || key[i] == '.'))
+                *o++ = '\\';
+            *o++ = key[i];
+        }
+        *o = '\0';
+        path->len = (size_t)(o - path->buf);
     }
-    *o = '\0';
-    return out;
+    path->depth++;
+    return saved;
 }
 
-static json_t *collect(json_t *value, const char *path, json_t *values, int own);
-
-/* Plain form of one child; its path is only built when values is wanted. */
-static json_t *collect_child(json_t *child, const char *prefix, const char *key,
-                             size_t key_len, json_t *values, int own)
+static void path_pop(sj_path_t *path, size_t saved)
 {
-    char *path;
+    path->depth--;
+    if (path->failed)
+        return;
+    path->len = saved;
+    path->buf[saved] = '\0';
+}
+
+static json_t *collect(json_t *value, sj_path_t *path, int own);
+
+/* Plain form of one child; the path goes one key down only when paths are
+ * wanted. */
+static json_t *collect_child(json_t *child, sj_path_t *path, const char *key,
+                             size_t key_len, int own)
+{
+    size_t saved;
     json_t *plain;
 
-    if (!values)
-        return collect(child, NULL, NULL, own);
-    path = path_join(prefix, key, key_len);
-    plain = collect(child, path ? path : prefix, values, own);
-    free(path);
+    if (!path)
+        return collect(child, NULL, own);
+    saved = path_push(path, key, key_len, 0);
+    plain = collect(child, path, own);
+    path_pop(path, saved);
     return plain;
 }
 
@@ -234,13 +315,11 @@ static json_t *date_string(json_t *value)
 
 /* Walks value depth-first, copying containers and swapping Date markers for
  * their strings (the marker's own string, shared: strings are never changed);
- * each Date's path goes into values when values is not NULL. prefix is NULL at
- * the root (a root Date has no path: ta_sj_encode handles it); "" is a path
- * too: the one empty key "".
+ * each Date's path goes into path->values when path is not NULL.
  * own: the caller gives value up, so a container that no one else holds
  * (refcount 1, and so was every container above it) is changed in place rather
  * than copied; anything shared is copied, so no other holder sees a change. */
-static json_t *collect(json_t *value, const char *prefix, json_t *values, int own)
+static json_t *collect(json_t *value, sj_path_t *path, int own)
 {
     json_t *iso = date_string(value);
     json_t *copy, *child, *plain;
@@ -251,15 +330,15 @@ static json_t *collect(json_t *value, const char *prefix, json_t *values, int ow
     if (!value)
         return NULL;
     if (iso) {
-        if (values && prefix)
-            json_object_set_new(values, prefix, json_pack("[s]", "Date"));
+        if (path && path->depth && !path->failed)
+            json_object_set_new(path->values, path->buf, json_pack("[s]", "Date"));
         return json_incref(iso);
     }
     own = own && value->refcount == 1;
     if (json_is_object(value)) {
         copy = own ? value : json_object();
         json_object_keylen_foreach(value, key, key_len, child) {
-            plain = collect_child(child, prefix, key, key_len, values, own);
+            plain = collect_child(child, path, key, key_len, own);
             if (plain != child || !own)   /* replacing an existing key keeps its place */
                 json_object_setn_new_nocheck(copy, key, key_len, plain);
             else
@@ -271,7 +350,7 @@ static json_t *collect(json_t *value, const char *prefix, json_t *values, int ow
         copy = own ? value : json_array();
         json_array_foreach(value, i, child) {
             snprintf(idx, sizeof idx, "%zu", i);
-            plain = collect_child(child, prefix, idx, strlen(idx), values, own);
+            plain = collect_child(child, path, idx, strlen(idx), own);
             if (!own)
                 json_array_append_new(copy, plain);
             else if (plain != child)
@@ -284,19 +363,33 @@ static json_t *collect(json_t *value, const char *prefix, json_t *values, int ow
     return json_incref(value);
 }
 
+/* collect() with the Date paths going into values, each under prefix (taken
+ * as it is; NULL or "" for none). */
+static json_t *collect_paths(json_t *value, const char *prefix, json_t *values)
+{
+    sj_path_t path = { values, NULL, 0, 0, 0, 0 };
+    json_t *plain;
+
+    if (prefix && *prefix)
+        path_push(&path, prefix, strlen(prefix), 1);
+    plain = collect(value, &path, 0);
+    free(path.buf);
+    return plain;
+}
+
 json_t *ta_sj_plain_collect(json_t *value, const char *prefix, json_t *values)
 {
-    return collect(value, prefix && *prefix ? prefix : NULL, values, 0);
+    return collect_paths(value, prefix, values);
 }
 
 json_t *ta_sj_plain(json_t *value)
 {
-    return collect(value, NULL, NULL, 0);
+    return collect(value, NULL, 0);
 }
 
 json_t *ta_sj_plain_take(json_t *value)
 {
-    return collect(value, NULL, NULL, 1);
+    return collect(value, NULL, 1);
 }
 
 /* {"values": values, "v": 1}; steals values. */
@@ -317,7 +410,7 @@ json_t *ta_sj_encode(json_t *value)
 
     values = json_object();
     env = json_object();
-    json_object_set_new(env, "json", collect(value, NULL, values, 0));
+    json_object_set_new(env, "json", collect_paths(value, NULL, values));
     if (json_object_size(values))
         json_object_set_new(env, "meta", meta_of(values));
     else

@@ -239,25 +239,11 @@ static json_t *parse_raw_json(apr_pool_t *p, const char *buf, apr_size_t len,
     return ta_json_pool(p, j);
 }
 
-/* One call's input from its raw item: unwrapped through superjson, or the
- * item itself (owned by the pooled raw document) for plain JSON. */
-static void set_call_input(apr_pool_t *p, ta_transformer_t tx, json_t *item, ta_call_t *call)
-{
-    json_t *value = NULL;
-
-    if (tx != TA_TX_SUPERJSON) {
-        call->input = item;
-        return;
-    }
-    call->input_error = ta_sj_decode(p, item, &value);
-    call->input = ta_json_pool(p, value);
-}
-
-/* Fills every call's input (or input_error) from the raw input text, the
+/* Fills every call's raw input (or input_error) from the raw input text, the
  * way jsonContentTypeHandler does: absent raw -> all absent; a batch needs
- * an object keyed "0".."n-1"; errors are per call. */
-static void read_inputs(apr_pool_t *p, const ta_trpc_raw_t *raw, const char *text,
-                        apr_size_t len, ta_trpc_req_t *req)
+ * an object keyed "0".."n-1"; errors are per call. Nothing is decoded here
+ * (see ta_trpc_call_input). */
+static void read_inputs(apr_pool_t *p, const char *text, apr_size_t len, ta_trpc_req_t *req)
 {
     ta_error_t *err = NULL;
     json_t *doc;
@@ -272,7 +258,7 @@ static void read_inputs(apr_pool_t *p, const ta_trpc_raw_t *raw, const char *tex
         return;
     }
     if (!req->batch) {
-        set_call_input(p, raw->transformer, doc, &req->calls[0]);
+        req->calls[0].raw_input = doc;
         return;
     }
     if (!json_is_object(doc)) {
@@ -282,11 +268,8 @@ static void read_inputs(apr_pool_t *p, const ta_trpc_raw_t *raw, const char *tex
             req->calls[i].input_error = err;
         return;
     }
-    for (i = 0; i < req->ncalls; i++) {
-        json_t *item = json_object_get(doc, apr_itoa(p, i));
-        if (item)
-            set_call_input(p, raw->transformer, item, &req->calls[i]);
-    }
+    for (i = 0; i < req->ncalls; i++)
+        req->calls[i].raw_input = json_object_get(doc, apr_itoa(p, i));
 }
 
 ta_error_t *ta_trpc_parse(apr_pool_t *p, const ta_trpc_raw_t *raw, ta_trpc_req_t **out)
@@ -295,7 +278,7 @@ ta_error_t *ta_trpc_parse(apr_pool_t *p, const ta_trpc_raw_t *raw, ta_trpc_req_t
     ta_error_t *err;
     query_t q;
     char *path;
-    int is_get = raw->method && strcmp(raw->method, "GET") == 0;
+    int i, is_get = raw->method && strcmp(raw->method, "GET") == 0;
 
     *out = NULL;
     if (!(path = decode_path(p, raw->path)))
@@ -312,12 +295,30 @@ ta_error_t *ta_trpc_parse(apr_pool_t *p, const ta_trpc_raw_t *raw, ta_trpc_req_t
         return ta_error_make(p, TA_E_BAD_REQUEST,
                              "Streaming requests must be batched (you can do a batch of 1)");
 
+    for (i = 0; i < req->ncalls; i++)
+        req->calls[i].transformer = raw->transformer;
     if (is_get)
-        read_inputs(p, raw, q.input, q.input_len, req);
+        read_inputs(p, q.input, q.input_len, req);
     else
-        read_inputs(p, raw, raw->body, raw->body ? raw->body_len : 0, req);
+        read_inputs(p, raw->body, raw->body ? raw->body_len : 0, req);
     *out = req;
     return NULL;
+}
+
+ta_error_t *ta_trpc_call_input(apr_pool_t *p, ta_call_t *call)
+{
+    json_t *value = NULL;
+
+    if (call->input_read || call->input_error)
+        return call->input_error;
+    call->input_read = 1;
+    if (call->transformer != TA_TX_SUPERJSON) {
+        call->input = call->raw_input;
+        return NULL;
+    }
+    call->input_error = ta_sj_decode_take(p, call->raw_input, &value);
+    call->input = ta_json_pool(p, value);
+    return call->input_error;
 }
 
 /* ----------------------------------------------------------------- render */

@@ -7,7 +7,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use TrpcT;
 
-plan tests => 33;
+plan tests => 44;
 
 my ($r, $d);
 my $ua = ua();
@@ -106,3 +106,36 @@ ok(ref oget(dec($r), 0, qw(error json data zodError fieldErrors amount)) eq 'ARR
 
 $r = tpost(ua(), '/trpc-sj/auth.login', { email => $email, password => $pw });
 is($r->code, 400, 'plain JSON (no envelope) sent to a superjson endpoint -> 400') or diag show($r);
+
+# ---- limits of meta.values (issue 11) ----------------------------------------------------------------------------------
+# A path of N segments copied at every one of D tree levels cost N x D; now each limit is BAD_REQUEST, and a decoding
+# only happens for a procedure that exists and takes input.
+
+my $creds = { email => $email, password => $pw };
+sub sj_login { my ($values) = @_; tpost(ua(), '/trpc-sj/auth.login', { json => $creds, meta => { values => $values, v => 1 } }) }
+sub limit_is {
+    my ($r, $message, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    is($r->code, 400, "$name -> 400") or diag show($r);
+    err_is({ error => oget(dec($r), qw(error json)) }, 'BAD_REQUEST', 'auth.login', "$name: BAD_REQUEST", $message);
+}
+
+my $seg32 = join('.', ('a') x 32);
+$r = sj_login({ $seg32 => ['undefined'], nested => ['object', { map { ("k$_" => ['Date']) } 1 .. 998 }] });
+is($r->code, 200, 'a path of 32 segments and 1 000 paths (the limits) -> login 200') or diag show($r);
+limit_is(sj_login({ "$seg32.a" => ['undefined'] }), 'Invalid superjson input: a path has more than 32 segments',
+         'a path of 33 segments');
+limit_is(sj_login({ map { ("k$_" => ['Date']) } 1 .. 1001 }), 'Invalid superjson input: more than 1000 paths in meta.values',
+         '1 001 paths');
+my $tree = ['undefined'];
+$tree = { a => $tree } for 1 .. 17;
+limit_is(sj_login($tree), 'Invalid superjson input: meta.values is nested more than 16 levels deep', 'meta.values 17 deep');
+
+# the reported payload: 12 000 dots over 700 levels
+my $dotted = \ ('{"json":{},"meta":{"values":{"' . ('.' x 12000) . '":' . ('{"b":' x 700) . '["undefined"]' . ('}' x 700) . '}}}');
+$r = tpost(ua(), '/trpc-sj/nope', $dotted);
+is($r->code, 404, 'the reported dotted-key payload to an unknown procedure -> 404, nothing decoded') or diag show($r);
+$r = tpost(ua(), '/trpc-sj/transaction.create', $dotted);
+is($r->code, 401, '... to a protected procedure without a session -> 401') or diag show($r);
+limit_is(tpost(ua(), '/trpc-sj/auth.login', $dotted), 'Invalid superjson input: a path has more than 32 segments',
+         '... to auth.login');

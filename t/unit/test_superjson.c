@@ -1,7 +1,11 @@
 /* Unit tests for src/superjson.c: Date markers, input envelopes, output envelopes. */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <apr_allocator.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "unit.h"
 #include "ta_superjson.h"
@@ -146,6 +150,349 @@ START_TEST(decode_does_not_mutate_envelope)
 }
 END_TEST
 
+/* ta_sj_decode_take: the same value, without a copy when env alone holds its
+ * "json" (which env then loses), with one when someone else holds it too. */
+START_TEST(decode_take_instead_of_copy)
+{
+    json_t *env = J("{\"json\":{\"tag\":null,\"a\":1},\"meta\":{\"values\":{\"tag\":[\"undefined\"]}}}");
+    json_t *json = json_object_get(env, "json"), *value = NULL, *shared;
+
+    ck_assert_ptr_null(ta_sj_decode_take(pool, env, &value));
+    ck_assert_ptr_eq(value, json);                      /* not copied ... */
+    ck_assert_str_eq(dump_new(value), "{\"a\":1}");
+    ck_assert_ptr_null(json_object_get(env, "json"));   /* ... but taken */
+
+    env = J("{\"json\":{\"tag\":null,\"a\":1},\"meta\":{\"values\":{\"tag\":[\"undefined\"]}}}");
+    shared = json_incref(json_object_get(env, "json"));
+    ck_assert_ptr_null(ta_sj_decode_take(pool, env, &value));
+    ck_assert_ptr_ne(value, shared);
+    ck_assert_str_eq(dump_new(value), "{\"a\":1}");
+    ck_assert_str_eq(dump_new(shared), "{\"tag\":null,\"a\":1}");   /* its other holder sees no change */
+    ck_assert_ptr_nonnull(json_object_get(env, "json"));
+
+    /* errors and absent inputs as ta_sj_decode */
+    env = J("{\"json\":{},\"meta\":{\"values\":{\"a\\\\q\":[\"undefined\"]},\"v\":1}}");
+    ck_assert_int_eq(ta_sj_decode_take(pool, env, &value)->code, TA_E_BAD_REQUEST);
+    ck_assert_ptr_null(value);
+    ck_assert_ptr_null(ta_sj_decode_take(pool, J("{\"json\":null,\"meta\":{\"values\":[\"undefined\"]}}"), &value));
+    ck_assert_ptr_null(value);
+    ck_assert_int_eq(ta_sj_decode_take(pool, J("[1]"), &value)->code, TA_E_BAD_REQUEST);
+}
+END_TEST
+
+/* Path semantics, each case as superjson 2.2.6's deserialize gives it:
+ * escapes (v1 and legacy), empty segments, array indices, the tree form,
+ * children before their node's own annotation, and paths that an earlier
+ * annotation already removed. */
+START_TEST(decode_path_semantics_table)
+{
+    static const struct {
+        const char *env, *want;
+    } cases[] = {
+        /* empty key and empty segments: "" is the key "", "a..b" has a middle "" */
+        { "{\"json\":{\"\":null,\"x\":1},\"meta\":{\"values\":{\"\":[\"undefined\"]},\"v\":1}}",
+          "{\"x\":1}" },
+        { "{\"json\":{\"a\":{\"\":{\"b\":null,\"c\":1}}},\"meta\":{\"values\":{\"a..b\":[\"undefined\"]},\"v\":1}}",
+          "{\"a\":{\"\":{\"c\":1}}}" },
+        { "{\"json\":{\"\":{\"\":null,\"k\":1}},\"meta\":{\"values\":{\".\":[\"undefined\"]},\"v\":1}}",
+          "{\"\":{\"k\":1}}" },
+        /* v1 escapes: \\. is a dot in the key, \\\\ a backslash, \\\\. a backslash then a split */
+        { "{\"json\":{\"a.b\":null,\"a\":{\"b\":1}},\"meta\":{\"values\":{\"a\\\\.b\":[\"undefined\"]},\"v\":1}}",
+          "{\"a\":{\"b\":1}}" },
+        { "{\"json\":{\"a\\\\\":{\"b\":null,\"c\":1}},\"meta\":{\"values\":{\"a\\\\\\\\.b\":[\"undefined\"]},\"v\":1}}",
+          "{\"a\\\\\":{\"c\":1}}" },
+        { "{\"json\":{\"a\\\\.b\":null,\"c\":1},\"meta\":{\"values\":{\"a\\\\\\\\\\\\.b\":[\"undefined\"]},\"v\":1}}",
+          "{\"c\":1}" },
+        /* legacy (no v): only \\. is an escape; a backslash before anything else is itself */
+        { "{\"json\":{\"a\\\\b\":null,\"c\":1},\"meta\":{\"values\":{\"a\\\\b\":[\"undefined\"]}}}",
+          "{\"c\":1}" },
+        { "{\"json\":{\"a\\\\\":null,\"c\":1},\"meta\":{\"values\":{\"a\\\\\":[\"undefined\"]}}}",
+          "{\"c\":1}" },
+        { "{\"json\":{\"a\\\\.b\":null,\"c\":1},\"meta\":{\"values\":{\"a\\\\\\\\.b\":[\"undefined\"]}}}",
+          "{\"c\":1}" },
+        { "{\"json\":{\"a\\\\\":{\"b\":null},\"c\":1},\"meta\":{\"values\":{\"a\\\\\\\\.b\":[\"undefined\"]},\"v\":0}}",
+          "{\"a\\\\\":{\"b\":null},\"c\":1}" },
+        /* v1: a trailing backslash or \\q is an error */
+        { "{\"json\":{},\"meta\":{\"values\":{\"a\\\\\":[\"undefined\"]},\"v\":1}}",
+          "<error:Invalid superjson input: invalid path>" },
+        { "{\"json\":{},\"meta\":{\"values\":{\"x\":{\"a\\\\q\":[\"undefined\"]}},\"v\":1}}",
+          "<error:Invalid superjson input: invalid path>" },
+        /* arrays: elements stay (null), indices must be plain decimals */
+        { "{\"json\":[{\"a\":null,\"b\":1},null],\"meta\":{\"values\":{\"0.a\":[\"undefined\"],\"1\":[\"undefined\"]},\"v\":1}}",
+          "[{\"b\":1},null]" },
+        { "{\"json\":[{\"a\":null}],\"meta\":{\"values\":{\"+0.a\":[\"undefined\"],\"00.a\":[\"undefined\"]},\"v\":1}}",
+          "[{}]" },
+        { "{\"json\":[{\"a\":null}],\"meta\":{\"values\":{\"-0.a\":[\"undefined\"],\"0x0.a\":[\"undefined\"],"
+          "\"99999999999999999999.a\":[\"undefined\"]},\"v\":1}}",
+          "[{\"a\":null}]" },
+        /* tree form: subpaths relative to their node, over several levels */
+        { "{\"json\":{\"m\":{\"k\":{\"x\":null,\"y\":2},\"j\":1}},\"meta\":{\"values\":"
+          "{\"m\":[\"object\",{\"k\":[\"object\",{\"x\":[\"undefined\"]}]}]},\"v\":1}}",
+          "{\"m\":{\"k\":{\"y\":2},\"j\":1}}" },
+        { "{\"json\":{\"m\":{\"k\":{\"x\":null,\"y\":2}}},\"meta\":{\"values\":{\"m\":{\"k.x\":[\"undefined\"]}},\"v\":1}}",
+          "{\"m\":{\"k\":{\"y\":2}}}" },
+        /* children first, then the node itself */
+        { "{\"json\":{\"a\":{\"b\":null},\"c\":1},\"meta\":{\"values\":{\"a\":[\"undefined\",{\"b\":[\"undefined\"]}]},\"v\":1}}",
+          "{\"c\":1}" },
+        /* a path under a key removed before it: nothing */
+        { "{\"json\":{\"a\":{\"b\":null},\"c\":1},\"meta\":{\"values\":{\"a\":[\"undefined\"],\"a.b\":[\"undefined\"]},\"v\":1}}",
+          "{\"c\":1}" },
+        { "{\"json\":{\"a\":{\"b\":null,\"d\":1}},\"meta\":{\"values\":{\"a.b\":[\"undefined\"],\"a\":[\"Date\"]},\"v\":1}}",
+          "{\"a\":{\"d\":1}}" },
+        /* paths through scalars or missing keys: ignored */
+        { "{\"json\":{\"s\":\"x\",\"n\":null},\"meta\":{\"values\":{\"s.0\":[\"undefined\"],\"n.a\":[\"undefined\"],"
+          "\"zz.y\":[\"undefined\"]},\"v\":1}}",
+          "{\"s\":\"x\",\"n\":null}" },
+        /* other annotations and shapes that are no tree change nothing */
+        { "{\"json\":{\"a\":1},\"meta\":{\"values\":{\"a\":[\"bigint\"],\"b\":5,\"c\":[],\"d\":[7]},\"v\":1}}",
+          "{\"a\":1}" },
+        { "{\"json\":{\"a\":1},\"meta\":{\"values\":\"undefined\",\"v\":1}}", "{\"a\":1}" },
+        { "{\"json\":{\"a\":1},\"meta\":{\"values\":[\"undefined\",{\"a\":[\"undefined\"]}],\"v\":1}}", "<absent>" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(strcmp(decode(cases[i].env), cases[i].want) == 0, "case %zu: %s gave %s, want %s",
+                      i, cases[i].env, decode(cases[i].env), cases[i].want);
+}
+END_TEST
+
+/* ------------------------------------------------------- decoding limits */
+
+/* n copies of s, joined by sep (NULL: none). */
+static char *rep(const char *s, int n, const char *sep)
+{
+    size_t len = strlen(s), slen = sep ? strlen(sep) : 0;
+    char *out = apr_palloc(pool, (len + slen) * (size_t)(n > 0 ? n : 1) + 1), *o = out;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (i && sep) {
+            memcpy(o, sep, slen);
+            o += slen;
+        }
+        memcpy(o, s, len);
+        o += len;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* n objects nested under the key "a", the innermost being inner:
+ * {"a":{"a":...inner...}}. */
+static char *nested_a(int n, const char *inner)
+{
+    return apr_pstrcat(pool, rep("{\"a\":", n, NULL), inner, rep("}", n, NULL), NULL);
+}
+
+/* The value of json with the key "a" at the end of an n-segment path a.a.a...
+ * annotated "undefined", written as meta.values with one path per tree level
+ * in levels (their segments add up to n); as_array: tree nodes as
+ * ["object", {...}] rather than {...}. */
+static const char *path_envelope(const int *levels, int nlevels, int as_array)
+{
+    int total = 0, i;
+    char *values = "[\"undefined\"]";
+
+    for (i = 0; i < nlevels; i++)
+        total += levels[i];
+    for (i = nlevels - 1; i >= 0; i--) {
+        const char *key = rep("a", levels[i], ".");
+        values = i == nlevels - 1 || !as_array
+                 ? apr_pstrcat(pool, "{\"", key, "\":", values, "}", NULL)
+                 : apr_pstrcat(pool, "{\"", key, "\":[\"object\",", values, "]}", NULL);
+    }
+    return apr_pstrcat(pool, "{\"json\":", nested_a(total - 1, "{\"a\":null,\"keep\":1}"),
+                       ",\"meta\":{\"values\":", values, ",\"v\":1}}", NULL);
+}
+
+/* The decoded value path_envelope expects: the last "a" gone. */
+static const char *path_expected(const int *levels, int nlevels)
+{
+    int total = 0, i;
+
+    for (i = 0; i < nlevels; i++)
+        total += levels[i];
+    return nested_a(total - 1, "{\"keep\":1}");
+}
+
+/* n paths "k0".."k<n-1>" annotated "undefined"; flat, or (tree) one entry "t"
+ * holding n - 1 subpaths. */
+static const char *annotations_envelope(int n, int tree)
+{
+    char **keys = apr_palloc(pool, sizeof(char *) * (size_t)n);
+    apr_array_header_t *json = apr_array_make(pool, n + 1, sizeof(const char *));
+    apr_array_header_t *vals = apr_array_make(pool, n, sizeof(const char *));
+    int i, m = tree ? n - 1 : n;
+
+    for (i = 0; i < m; i++) {
+        keys[i] = apr_psprintf(pool, "k%d", i);
+        APR_ARRAY_PUSH(json, const char *) = apr_psprintf(pool, "\"%s\":null", keys[i]);
+        APR_ARRAY_PUSH(vals, const char *) = apr_psprintf(pool, "\"%s\":[\"undefined\"]", keys[i]);
+    }
+    APR_ARRAY_PUSH(json, const char *) = "\"keep\":1";
+    if (tree)
+        return apr_pstrcat(pool, "{\"json\":{\"t\":{", apr_array_pstrcat(pool, json, ','),
+                           "}},\"meta\":{\"values\":{\"t\":[\"object\",{",
+                           apr_array_pstrcat(pool, vals, ','), "}]},\"v\":1}}", NULL);
+    return apr_pstrcat(pool, "{\"json\":{", apr_array_pstrcat(pool, json, ','),
+                       "},\"meta\":{\"values\":{", apr_array_pstrcat(pool, vals, ','),
+                       "},\"v\":1}}", NULL);
+}
+
+/* n distinct paths "d0".."d<n-1>" annotated "Date", as "key":tree pairs. */
+static const char *date_paths(int n)
+{
+    apr_array_header_t *vals = apr_array_make(pool, n, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(vals, const char *) = apr_psprintf(pool, "\"d%d\":[\"Date\"]", i);
+    return apr_array_pstrcat(pool, vals, ',');
+}
+
+/* n distinct paths of 32 segments "p<i>.a.a...a" annotated "undefined". */
+static const char *long_paths(int n)
+{
+    apr_array_header_t *vals = apr_array_make(pool, n, sizeof(const char *));
+    const char *tail = rep(".a", TA_SJ_MAX_PATH_SEGMENTS - 1, NULL);
+    int i;
+
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(vals, const char *) = apr_psprintf(pool, "\"p%d%s\":[\"undefined\"]", i, tail);
+    return apr_array_pstrcat(pool, vals, ',');
+}
+
+#define SEGMENTS_MSG "<error:Invalid superjson input: a path has more than 32 segments>"
+#define DEPTH_MSG    "<error:Invalid superjson input: meta.values is nested more than 16 levels deep>"
+#define PATHS_MSG    "<error:Invalid superjson input: more than 1000 paths in meta.values>"
+
+/* Each limit of ta_superjson.h: at the limit the input decodes as usual, one
+ * over it is BAD_REQUEST with a message that names it. */
+START_TEST(decode_limits_table)
+{
+    static const struct {
+        int levels[TA_SJ_MAX_DEPTH + 2];
+        int nlevels;
+        const char *over;          /* NULL: within the limits */
+    } cases[] = {
+        { { 32 }, 1, NULL },                                   /* segments in one key */
+        { { 33 }, 1, SEGMENTS_MSG },
+        { { 16, 16 }, 2, NULL },                               /* ... over two levels */
+        { { 16, 17 }, 2, SEGMENTS_MSG },
+        { { 1, 30, 1 }, 3, NULL },
+        { { 1, 31, 1 }, 3, SEGMENTS_MSG },
+        { { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 16, NULL },       /* depth */
+        { { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 17, DEPTH_MSG },
+        { { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 }, 16, NULL },
+        { { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3 }, 16, SEGMENTS_MSG },
+        { { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 16 }, 17, DEPTH_MSG },
+    };
+    size_t i;
+    int as_array;
+
+    ck_assert_int_eq(TA_SJ_MAX_PATH_SEGMENTS, 32);
+    ck_assert_int_eq(TA_SJ_MAX_DEPTH, 16);
+    ck_assert_int_eq(TA_SJ_MAX_ANNOTATIONS, 1000);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (as_array = 0; as_array < 2; as_array++) {
+            const char *env = path_envelope(cases[i].levels, cases[i].nlevels, as_array);
+            const char *want = cases[i].over ? cases[i].over
+                                             : path_expected(cases[i].levels, cases[i].nlevels);
+            const char *got = decode(env);
+            ck_assert_msg(strcmp(got, want) == 0, "case %zu (%s): %s gave %s, want %s", i,
+                          as_array ? "[annotation, tree]" : "{tree}", env, got, want);
+        }
+    }
+
+    ck_assert_str_eq(decode(annotations_envelope(1000, 0)), "{\"keep\":1}");
+    ck_assert_str_eq(decode(annotations_envelope(1001, 0)), PATHS_MSG);
+    ck_assert_str_eq(decode(annotations_envelope(1000, 1)), "{\"t\":{\"keep\":1}}");
+    ck_assert_str_eq(decode(annotations_envelope(1001, 1)), PATHS_MSG);
+    /* paths that change nothing count too */
+    ck_assert_str_eq(decode(apr_pstrcat(pool, "{\"json\":1,\"meta\":{\"values\":{",
+                                        date_paths(1000), "}}}", NULL)), "1");
+    ck_assert_str_eq(decode(apr_pstrcat(pool, "{\"json\":1,\"meta\":{\"values\":{",
+                                        date_paths(1001), "}}}", NULL)), PATHS_MSG);
+}
+END_TEST
+
+/* The resident memory of this process, in bytes. APR pools take their blocks
+ * with mmap here (Debian's APR), out of sight of malloc's counters, so the
+ * memory a decoding holds is measured as resident memory. */
+static size_t resident(void)
+{
+    unsigned long size = 0, pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%lu %lu", &size, &pages), 2);
+    fclose(f);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Resident memory taken by decoding env (the blocks of a pool with an
+ * allocator of its own, so all newly mapped, and jansson's nodes), before any
+ * of it is freed; *got gets decode()'s answer. */
+static size_t decode_growth(const char *env_text, const char **got)
+{
+    apr_allocator_t *alloc;
+    apr_pool_t *sub;
+    json_t *env = J(env_text), *value = NULL;
+    ta_error_t *e;
+    size_t before, after;
+
+    ck_assert_int_eq(apr_allocator_create(&alloc), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create_ex(&sub, NULL, NULL, alloc), APR_SUCCESS);
+    apr_allocator_owner_set(alloc, sub);
+    before = resident();
+    e = ta_sj_decode(sub, env, &value);
+    after = resident();
+    *got = e ? apr_pstrcat(pool, "<error:", e->message, ">", NULL) : value ? "<value>" : "<absent>";
+    json_decref(value);
+    apr_pool_destroy(sub);
+    return after > before ? after - before : 0;
+}
+
+/* Issue 11: a meta.values key of N dots is N + 1 path segments, and every one
+ * of D tree levels below it copied the whole path: N x D memory and time.
+ * The reported payload (16 KB, 12 000 dots, 700 levels) and a 62 KB variant
+ * are refused at once, with memory of the order of their own size. */
+START_TEST(decode_dotted_key_regression)
+{
+    static const struct {
+        int dots, levels;
+    } cases[] = {
+        { 12000, 700 },     /* the report's payload: 0.32 s and +93 MB in a worker */
+        { 50000, 2000 },    /* 62 KB, under the default body limit: about 1 GB before */
+    };
+    size_t i, used;
+    const char *got;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *env = apr_pstrcat(pool, "{\"json\":{},\"meta\":{\"values\":{\"",
+                                      rep(".", cases[i].dots, NULL), "\":",
+                                      rep("{\"b\":", cases[i].levels, NULL), "[\"undefined\"]",
+                                      rep("}", cases[i].levels, NULL), "}}}", NULL);
+        used = decode_growth(env, &got);
+        ck_assert_str_eq(got, SEGMENTS_MSG);
+        ck_assert_msg(used < 16 * strlen(env) + 256 * 1024, "%zu-byte payload: decoding took %zu bytes",
+                      strlen(env), used);
+    }
+    /* Within the limits the cost stays linear: a 30-dot key (31 segments)
+     * over 998 paths of one more segment, and 1000 paths of 32 segments. */
+    used = decode_growth(apr_pstrcat(pool, "{\"json\":{},\"meta\":{\"values\":{\"", rep(".", 30, NULL),
+                                   "\":[\"object\",{", date_paths(998), "}]}}}", NULL), &got);
+    ck_assert_str_eq(got, "<value>");
+    ck_assert_msg(used < 256 * 1024, "decoding 999 short paths took %zu bytes", used);
+    used = decode_growth(apr_pstrcat(pool, "{\"json\":{},\"meta\":{\"values\":{",
+                                   date_paths(1), ",", long_paths(999), "}}}", NULL),
+                       &got);
+    ck_assert_str_eq(got, "<value>");
+    ck_assert_msg(used < 512 * 1024, "decoding 1000 paths of 32 segments took %zu bytes", used);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- encode */
 
 START_TEST(encode_scalars_and_undefined)
@@ -257,6 +604,10 @@ int main(void)
     tcase_add_test(tc, decode_nested_and_escaped_paths);
     tcase_add_test(tc, decode_bad_envelopes);
     tcase_add_test(tc, decode_does_not_mutate_envelope);
+    tcase_add_test(tc, decode_take_instead_of_copy);
+    tcase_add_test(tc, decode_path_semantics_table);
+    tcase_add_test(tc, decode_limits_table);
+    tcase_add_test(tc, decode_dotted_key_regression);
     tcase_add_test(tc, encode_scalars_and_undefined);
     tcase_add_test(tc, encode_dates);
     tcase_add_test(tc, encode_rows);

@@ -53,6 +53,20 @@ static ta_trpc_req_t *parse_ok(const ta_trpc_raw_t *raw)
     return req;
 }
 
+/* The decoded input of call i, as the handler asks for it (for a procedure
+ * that takes input). */
+static json_t *input_of(ta_trpc_req_t *req, int i)
+{
+    ta_trpc_call_input(pool, &req->calls[i]);
+    return req->calls[i].input;
+}
+
+/* The input error of call i once its input is asked for. */
+static ta_error_t *input_error_of(ta_trpc_req_t *req, int i)
+{
+    return ta_trpc_call_input(pool, &req->calls[i]);
+}
+
 /* Parses a request that must fail at request level; returns the error. */
 static ta_error_t *parse_fail(const ta_trpc_raw_t *raw)
 {
@@ -106,7 +120,7 @@ START_TEST(single_success_and_input)
     ck_assert_int_eq(req->stream, 0);
     ck_assert_int_eq(req->ncalls, 1);
     ck_assert_str_eq(req->calls[0].path, "hello");
-    ck_assert_str_eq(dump(req->calls[0].input), "{\"name\":\"x\"}");
+    ck_assert_str_eq(dump(input_of(req, 0)), "{\"name\":\"x\"}");
     ck_assert_ptr_null(req->calls[0].input_error);
     req->calls[0].output = J("{\"text\":\"hello world\"}");
     ck_assert_str_eq(render(req, TA_TX_JSON, &status), HELLO_OK);
@@ -120,7 +134,7 @@ START_TEST(single_not_found_shape)
     ta_trpc_req_t *req = parse_ok(&raw);
     int status;
 
-    ck_assert_ptr_null(req->calls[0].input);
+    ck_assert_ptr_null(input_of(req, 0));
     not_found(&req->calls[0]);
     ck_assert_str_eq(render(req, TA_TX_JSON, &status), NOPE_404);
     ck_assert_int_eq(status, 404);
@@ -231,7 +245,7 @@ START_TEST(batch_of_one_is_array)
     ta_trpc_req_t *req = parse_ok(&raw);
     int status;
 
-    ck_assert_str_eq(dump(req->calls[0].input), "{\"name\":\"x\"}");
+    ck_assert_str_eq(dump(input_of(req, 0)), "{\"name\":\"x\"}");
     req->calls[0].output = J("{\"text\":\"hello world\"}");
     ck_assert_str_eq(render(req, TA_TX_JSON, &status), "[" HELLO_OK "]");
 }
@@ -285,14 +299,14 @@ START_TEST(batch_inputs)
     int i;
 
     for (i = 0; i < 3; i++) {
-        ck_assert_ptr_null(req->calls[i].input);
+        ck_assert_ptr_null(input_of(req, i));
         ck_assert_ptr_null(req->calls[i].input_error);
     }
     raw = post_raw("a,b,c", "batch=1", "{\"2\":{\"x\":1},\"0\":null,\"7\":5,\"x\":1}");
     req = parse_ok(&raw);
-    ck_assert_str_eq(dump(req->calls[0].input), "null");
-    ck_assert_ptr_null(req->calls[1].input);
-    ck_assert_str_eq(dump(req->calls[2].input), "{\"x\":1}");
+    ck_assert_str_eq(dump(input_of(req, 0)), "null");
+    ck_assert_ptr_null(input_of(req, 1));
+    ck_assert_str_eq(dump(input_of(req, 2)), "{\"x\":1}");
 }
 END_TEST
 
@@ -306,7 +320,7 @@ START_TEST(batch_input_not_object)
         ta_trpc_req_t *req = parse_ok(&raw);
         int i, status;
         for (i = 0; i < 2; i++) {
-            ck_assert_ptr_null(req->calls[i].input);
+            ck_assert_ptr_null(input_of(req, i));
             ck_assert_ptr_nonnull(req->calls[i].input_error);
             ck_assert_str_eq(req->calls[i].input_error->message,
                              "\"input\" needs to be an object when doing a batch call");
@@ -349,23 +363,23 @@ START_TEST(query_form_decoding)
 {
     /* '+' is a space in the query (URLSearchParams). */
     ta_trpc_raw_t raw = get_raw("hello", "x=1&input=%7B%22name%22%3A%22a+b%22%7D&input=%7B%7D");
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "{\"name\":\"a b\"}");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "{\"name\":\"a b\"}");
 
     /* Malformed %-escapes stay literal: here they make the JSON invalid. */
     raw = get_raw("hello", "input=%7B%22n%22%3A%22%zz%22%7D");
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "{\"n\":\"%zz\"}");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "{\"n\":\"%zz\"}");
 
     /* Empty and missing input -> absent. */
     raw = get_raw("hello", "input=");
-    ck_assert_ptr_null(parse_ok(&raw)->calls[0].input);
+    ck_assert_ptr_null(input_of(parse_ok(&raw), 0));
     raw = get_raw("hello", "input");
-    ck_assert_ptr_null(parse_ok(&raw)->calls[0].input);
+    ck_assert_ptr_null(input_of(parse_ok(&raw), 0));
     raw = get_raw("hello", "&&=&");
-    ck_assert_ptr_null(parse_ok(&raw)->calls[0].input);
+    ck_assert_ptr_null(input_of(parse_ok(&raw), 0));
 
     /* JSON null is a value, not absent. */
     raw = get_raw("hello", "input=null");
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "null");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "null");
 }
 END_TEST
 
@@ -377,22 +391,22 @@ START_TEST(body_vs_query)
 
     raw.body = "2";
     raw.body_len = 1;
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "1");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "1");
 
     raw = post_raw("auth.login", "input=1", "{\"username\":\"a\",\"password\":\"wrong\"}");
     req = parse_ok(&raw);
-    ck_assert_str_eq(dump(req->calls[0].input), "{\"username\":\"a\",\"password\":\"wrong\"}");
+    ck_assert_str_eq(dump(input_of(req, 0)), "{\"username\":\"a\",\"password\":\"wrong\"}");
 
     /* Empty body -> absent (mutation without input). */
     raw = post_raw("echoM", NULL, "");
-    ck_assert_ptr_null(parse_ok(&raw)->calls[0].input);
+    ck_assert_ptr_null(input_of(parse_ok(&raw), 0));
     raw = post_raw("echoM", NULL, NULL);
-    ck_assert_ptr_null(parse_ok(&raw)->calls[0].input);
+    ck_assert_ptr_null(input_of(parse_ok(&raw), 0));
 
     /* body_len is what counts. */
     raw = post_raw("echoM", NULL, "{}garbage");
     raw.body_len = 2;
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "{}");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "{}");
 }
 END_TEST
 
@@ -404,7 +418,7 @@ START_TEST(malformed_json)
     int status;
 
     ck_assert_ptr_nonnull(e);
-    ck_assert_ptr_null(req->calls[0].input);
+    ck_assert_ptr_null(input_of(req, 0));
     ck_assert_int_eq(e->code, TA_E_BAD_REQUEST);
     /* jansson's text and offset (V8 would say "Expected property name or '}' in
      * JSON at position 1"; the client does not parse the message). */
@@ -443,7 +457,7 @@ START_TEST(deep_nesting)
     body[2 * depth] = '\0';
     raw = post_raw("a", NULL, body);
     req = parse_ok(&raw);
-    ck_assert_ptr_null(req->calls[0].input);
+    ck_assert_ptr_null(input_of(req, 0));
     ck_assert_ptr_nonnull(req->calls[0].input_error);
     ck_assert_int_eq(req->calls[0].input_error->code, TA_E_BAD_REQUEST);
 }
@@ -472,7 +486,7 @@ START_TEST(nul_escape_parses)
     ta_trpc_raw_t raw = post_raw("a", NULL, "{\"email\":\"a\\u0000b\"}");
     ta_trpc_req_t *req = parse_ok(&raw);
     ck_assert_ptr_null(req->calls[0].input_error);
-    ck_assert_int_eq(json_string_length(json_object_get(req->calls[0].input, "email")), 3);
+    ck_assert_int_eq(json_string_length(json_object_get(input_of(req, 0), "email")), 3);
 }
 END_TEST
 
@@ -594,7 +608,7 @@ START_TEST(superjson_no_input_batch)
     raw.transformer = TA_TX_SUPERJSON;
     raw.content_type = "application/json";
     req = parse_ok(&raw);
-    ck_assert_ptr_null(req->calls[0].input);
+    ck_assert_ptr_null(input_of(req, 0));
     ck_assert_ptr_null(req->calls[0].input_error);
 
     req->calls[0].output = J("[]");
@@ -612,25 +626,70 @@ START_TEST(superjson_mutation_input)
 
     raw.transformer = TA_TX_SUPERJSON;
     req = parse_ok(&raw);
-    ck_assert_str_eq(dump(req->calls[0].input),
+    ck_assert_str_eq(dump(input_of(req, 0)),
                      "{\"amount\":5,\"txnType\":\"Incoming\",\"summary\":\"x\"}");
 
     /* Non-batch: the whole body is one envelope; meta absent is fine. */
     raw = post_raw("auth.login", NULL, "{\"json\":{\"email\":\"a@b.c\"}}");
     raw.transformer = TA_TX_SUPERJSON;
-    ck_assert_str_eq(dump(parse_ok(&raw)->calls[0].input), "{\"email\":\"a@b.c\"}");
+    ck_assert_str_eq(dump(input_of(parse_ok(&raw), 0)), "{\"email\":\"a@b.c\"}");
 
     /* Not an envelope -> input_error. */
     raw = post_raw("auth.login", NULL, "{\"email\":\"a@b.c\"}");
     raw.transformer = TA_TX_SUPERJSON;
     req = parse_ok(&raw);
-    ck_assert_ptr_null(req->calls[0].input);
+    ck_assert_ptr_null(input_of(req, 0));
     ck_assert_int_eq(req->calls[0].input_error->code, TA_E_BAD_REQUEST);
     raw = post_raw("a,b", "batch=1", "{\"1\":5}");
     raw.transformer = TA_TX_SUPERJSON;
     req = parse_ok(&raw);
+    ck_assert_ptr_null(input_error_of(req, 0));
+    ck_assert_ptr_nonnull(input_error_of(req, 1));
+}
+END_TEST
+
+/* ta_trpc_parse parses the JSON text and nothing more: a superjson envelope,
+ * whatever its meta holds, is only decoded when the handler asks for the
+ * input of a procedure that takes one (issue 11: a hostile meta.values sent
+ * to an unknown procedure was decoded before the lookup). */
+START_TEST(superjson_decoded_only_when_asked)
+{
+    const char *hostile = "{\"json\":{},\"meta\":{\"values\":{\"................................."
+                          "...................\":{\"b\":{\"b\":[\"undefined\"]}}}}}";
+    ta_trpc_raw_t raw = post_raw("nope", NULL, hostile);
+    ta_trpc_req_t *req;
+    ta_error_t *e;
+
+    raw.transformer = TA_TX_SUPERJSON;
+    req = parse_ok(&raw);
+    ck_assert_ptr_nonnull(req->calls[0].raw_input);
+    ck_assert_ptr_null(req->calls[0].input);
     ck_assert_ptr_null(req->calls[0].input_error);
-    ck_assert_ptr_nonnull(req->calls[1].input_error);
+    ck_assert_int_eq(req->calls[0].input_read, 0);
+
+    e = input_error_of(req, 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->code, TA_E_BAD_REQUEST);
+    ck_assert_str_eq(e->message, "Invalid superjson input: a path has more than 32 segments");
+    ck_assert_ptr_eq(input_error_of(req, 0), e);   /* decoded once */
+    ck_assert_ptr_null(req->calls[0].input);
+
+    /* Batch: each item on its own; an undecoded item stays as sent. */
+    raw = post_raw("a,b", "batch=1", "{\"0\":{\"json\":{\"t\":null},\"meta\":{\"values\":"
+                   "{\"t\":[\"undefined\"]}}},\"1\":{\"json\":1}}");
+    raw.transformer = TA_TX_SUPERJSON;
+    req = parse_ok(&raw);
+    ck_assert_str_eq(dump(input_of(req, 1)), "1");
+    ck_assert_int_eq(req->calls[0].input_read, 0);
+    ck_assert_str_eq(dump(req->calls[0].raw_input),
+                     "{\"json\":{\"t\":null},\"meta\":{\"values\":{\"t\":[\"undefined\"]}}}");
+    ck_assert_str_eq(dump(input_of(req, 0)), "{}");
+
+    /* JSON: the input is the item as sent. */
+    raw = post_raw("a", NULL, "{\"json\":{},\"meta\":{\"values\":{\"x\":[\"undefined\"]}}}");
+    req = parse_ok(&raw);
+    ck_assert_ptr_eq(input_of(req, 0), req->calls[0].raw_input);
+    ck_assert_ptr_null(input_error_of(req, 0));
 }
 END_TEST
 
@@ -712,7 +771,7 @@ START_TEST(zod_error_rendered)
     ta_validator_t v;
     int status;
 
-    ta_v_init(&v, pool, req->calls[0].input);
+    ta_v_init(&v, pool, input_of(req, 0));
     ta_v_string(&v, "name", 1);
     req->calls[0].error = ta_v_finish(&v);
     ck_assert_str_eq(render(req, TA_TX_JSON, &status),
@@ -826,6 +885,7 @@ int main(void)
     tcase_add_test(tc, stream_requires_batch);
     tcase_add_test(tc, superjson_no_input_batch);
     tcase_add_test(tc, superjson_mutation_input);
+    tcase_add_test(tc, superjson_decoded_only_when_asked);
     tcase_add_test(tc, superjson_render);
     tcase_add_test(tc, superjson_single_not_found);
     tcase_add_test(tc, superjson_stream_dates);
