@@ -112,6 +112,17 @@ static ta_server_conf_t *conf_of(server_rec *s)
     return ap_get_module_config(s->module_config, &trpcauth_module);
 }
 
+/* "the main server" or "virtual host name:port (file:line)", for messages. */
+static const char *server_name(apr_pool_t *p, const server_rec *sp)
+{
+    if (!sp->is_virtual) {
+        return "the main server";
+    }
+    return apr_psprintf(p, "virtual host %s:%u (%s:%u)",
+                        sp->server_hostname ? sp->server_hostname : "*", sp->port,
+                        sp->defn_name ? sp->defn_name : "?", sp->defn_line_number);
+}
+
 /* Virtual hosts without a directive of a module share the main server's
  * configuration of that module (http_config.c merge_server_configs), so
  * "active" is set on every configuration that a using server has, and
@@ -138,11 +149,9 @@ int ta_lifecycle_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
                                 : "mod_dbd must be loaded (LoadModule dbd_module, a2enmod dbd)";
         if (err != NULL) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, TA_LOGNO(4)
-                         "mod_trpcauth: %s (server %s:%u, defined at %s:%u; the module is used by "
-                         "%s %s at %s:%d)", err, sp->server_hostname ? sp->server_hostname : "*",
-                         sp->port, sp->defn_name ? sp->defn_name : "?", sp->defn_line_number,
-                         use->directive, use->args ? use->args : "", use->filename,
-                         use->line_num);
+                         "mod_trpcauth: %s (in %s; the module is used by %s %s at %s:%d)",
+                         err, server_name(ptemp, sp), use->directive, use->args ? use->args : "",
+                         use->filename, use->line_num);
             failed = 1;
         }
     }
