@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in fuzz/corpus/<target>/ (small files only).
 
-The requests come from /work/shared/spec/trpc-http-protocol.md (§1-§7) and
-/work/shared/docs/frontend-traffic.md; the JWTs have the shapes the unit tests
+The requests come from docs/trpc-http-protocol.md (§1-§7) and
+docs/frontend-traffic.md; the JWTs have the shapes the unit tests
 and the frontend use (HS256 ones are signed with the fuzzer's fixed secret, so
 they verify and reach the claim checks). Re-run after changing an input layout:
     python3 fuzz/make-corpus.py

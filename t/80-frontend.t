@@ -1,5 +1,5 @@
 # The tutorial's part-4 Next.js frontend (issue #7, CONTRACT §2, §5, §11; frontend-traffic.md §3.5-3.8, §6 items
-# 12-16), against a server configured as README's "Replacing the Finance Tracker backend" says: virtual host
+# 12-16), against a server configured as docs/finance-tracker.md says: virtual host
 # trpc_frontend (t/conf/extra.conf.in: access tokens of 2 s, TrpcAuthRefreshReturnsAccessToken On,
 # TrpcAuthRefreshRotation Off; /trpc-frontend with superjson, CORS for http://localhost:3000 and
 # TrpcAuthAutoRefresh On, /trpc-frontend-noauto the same with it Off). trpc_frontend_rot shows why rotation must be

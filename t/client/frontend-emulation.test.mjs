@@ -1,5 +1,5 @@
-// The tutorial's part-4 Next.js frontend, emulated byte for byte against a location configured as README's
-// "Replacing the Finance Tracker backend" says (t/client/devstack-extra.conf: /trpc-frontend, superjson,
+// The tutorial's part-4 Next.js frontend, emulated byte for byte against a location configured as docs/finance-tracker.md
+// says (t/client/devstack-extra.conf: /trpc-frontend, superjson,
 // TrpcAuthCORSOrigin http://localhost:3000, TrpcAuthAutoRefresh On).
 //
 // - The browser side is the real @trpc/client 10.45.2 + superjson 2.2.1 + httpBatchLink (one operation per batch,

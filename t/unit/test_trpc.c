@@ -1,5 +1,5 @@
 /* Unit tests for src/trpc.c: request parsing and exact response bytes
- * (examples from shared/spec/trpc-http-protocol.md). */
+ * (examples from docs/trpc-http-protocol.md). */
 #include <string.h>
 
 #include <apr_strings.h>

@@ -1,6 +1,6 @@
 // trpc.js - a tiny tRPC client over plain fetch, for the pages of the development stack.
 //
-// Speaks the tRPC HTTP protocol as @trpc/client's httpLink does (shared/spec/trpc-http-protocol.md):
+// Speaks the tRPC HTTP protocol as @trpc/client's httpLink does (docs/trpc-http-protocol.md):
 //   query     GET  /trpc/<path>?input=<urlencoded JSON>
 //   mutation  POST /trpc/<path>, body = JSON input, content-type application/json
 //   answer    {"result":{"data":...}} or {"error":{"message","code","data":{"code","httpStatus","zodError"}}}
