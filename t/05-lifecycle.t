@@ -97,13 +97,26 @@ sub with_server {
     return slurp("$dir/error_log");
 }
 
-# Threads of the server's children (the listener thread of a session cache would add one per child).
-sub child_threads {
+# Threads of the server's children (the listener thread of a session cache would add one per child), counted once
+# the count has settled (the MPM starts its worker threads after the child itself; slower under ASan).
+sub count_threads {
     my $pid = slurp("$dir/httpd.pid"); chomp $pid;
     my @kids = grep { slurp("/proc/$_/stat") =~ /^\d+ \([^)]*\) \S (\d+)/ && $1 == $pid } map { m{/proc/(\d+)$} ? $1 : () } glob '/proc/[0-9]*';
     my $n = 0;
     for my $k (@kids) { $n += () = glob "/proc/$k/task/*" }
     return (scalar @kids, $n);
+}
+sub child_threads {
+    my ($kids, $n) = count_threads();
+    my $same = 0;
+    for (1 .. 50) {
+        select undef, undef, undef, 0.2;
+        my ($k2, $n2) = count_threads();
+        $same = ($k2 == $kids && $n2 == $n) ? $same + 1 : 0;
+        ($kids, $n) = ($k2, $n2);
+        last if $same >= 3 && $kids;
+    }
+    return ($kids, $n);
 }
 
 sub http_get {
