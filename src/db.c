@@ -105,7 +105,8 @@ static void note_busy(request_rec *r)
     apr_pool_userdata_get(&seen, key, r->pool);
     if (seen == NULL) {
         apr_atomic_inc32(&busy);
-        apr_pool_userdata_setn(key, key, busy_done, r->pool);
+        apr_pool_userdata_setn(key, key, NULL, r->pool);
+        apr_pool_cleanup_register(r->pool, NULL, busy_done, apr_pool_cleanup_null);
     }
 }
 

@@ -6,12 +6,14 @@
  * the group's count of connections at once (mod_dbd hands out the idle ones
  * and opens the missing ones, with their prepared statements), and gives them
  * all back; the first round also runs the module's read statements on each.
- * Rounds run only while no request of the child holds a connection of the
- * module (ta_db_idle), so the warmer never takes one a request is waiting
- * for, and never makes the pool grow under load: the first one right after
- * start, the later ones every DBDExptime / 2 so that apr_reslist never finds
- * a connection idle for DBDExptime. A round that cannot have its connections
- * (PostgreSQL down) is tried again after 5 s, then less often.
+ * Rounds run only while no request of the child holds or wants a connection
+ * of the module (ta_db_idle), checked before each connection: a request that
+ * comes gets them all back at once (the round is finished later), so the
+ * warmer never keeps one a request waits for and never makes the pool grow
+ * under load. The first round runs right after start, the later ones every
+ * DBDExptime / 2 so that apr_reslist never finds a connection idle for
+ * DBDExptime. A round that cannot have its connections (PostgreSQL down) is
+ * tried again after 5 s, then less often.
  *
  * The thread allocates only from a pool of its own (the child's pool has no
  * lock, and other threads allocate from it), and starts with every signal
@@ -97,30 +99,50 @@ static int stopping(ta_dbwarm_t *w)
     return stop;
 }
 
+enum { ROUND_DONE, ROUND_BUSY, ROUND_FAILED };
+
+/* The child has no request that holds or wants a connection, and is not
+ * stopping. */
+static int quiet(ta_dbwarm_t *w)
+{
+    return ta_db_idle() && !stopping(w);
+}
+
 /* Takes g->count connections at once, warms each on the first round, and
- * gives them back. 1 when all of them were had. */
+ * gives them back. One at a time, and only while the child stays quiet: a
+ * request that comes meanwhile waits at most for the one connection being
+ * opened (mod_dbd opens it under the pool's lock), then finds them all back
+ * in the pool. */
 static int take_all(ta_dbwarm_t *w, group_t *g, apr_pool_t *p)
 {
     ap_dbd_t **held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)g->count);
-    int n = 0, i;
+    int n = 0, i, rc = ROUND_DONE;
 
-    while (n < g->count && !stopping(w) && (held[n] = ta_db_open(p, g->s)) != NULL) {
+    while (n < g->count && (rc = quiet(w) ? ROUND_DONE : ROUND_BUSY) == ROUND_DONE) {
+        if ((held[n] = ta_db_open(p, g->s)) == NULL) {
+            rc = ROUND_FAILED;
+            break;
+        }
         n++;
     }
-    for (i = 0; !g->warmed && i < n && !stopping(w); i++) {
+    for (i = 0; rc == ROUND_DONE && !g->warmed && i < n; i++) {
+        if (!quiet(w)) {
+            rc = ROUND_BUSY;
+            break;
+        }
         ta_db_warm(g->s, held[i]);    /* an error here is the requests' to report */
     }
     for (i = n; i > 0; i--) {
         ta_db_close(g->s, held[i - 1]);
     }
-    return n == g->count;
+    return rc;
 }
 
-/* One round of g, if it is due and the child quiet; plans the next. */
+/* One round of g, if the child is quiet; plans the next. */
 static void run_group(ta_dbwarm_t *w, group_t *g, apr_pool_t *tp)
 {
     apr_pool_t *p;
-    int ok;
+    int rc;
 
     if (!ta_db_idle()) {
         g->next = apr_time_now() + BUSY_RECHECK;
@@ -130,9 +152,12 @@ static void run_group(ta_dbwarm_t *w, group_t *g, apr_pool_t *tp)
         g->next = apr_time_now() + g->retry;
         return;
     }
-    ok = take_all(w, g, p);
+    rc = take_all(w, g, p);
     apr_pool_destroy(p);
-    if (ok) {
+    if (stopping(w)) {
+        return;
+    }
+    if (rc == ROUND_DONE) {
         if (!g->warmed) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, g->s, TA_LOGNO(206)
                          "%d PostgreSQL connections ready; taken again every %" APR_TIME_T_FMT
@@ -142,6 +167,10 @@ static void run_group(ta_dbwarm_t *w, group_t *g, apr_pool_t *tp)
         g->retry = RETRY_FIRST;
         g->done = g->every == 0;
         g->next = apr_time_now() + g->every;
+    }
+    else if (rc == ROUND_BUSY) {
+        /* Requests came: they have what they need; finish when they are gone. */
+        g->next = apr_time_now() + BUSY_RECHECK;
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, g->s, TA_LOGNO(207)
