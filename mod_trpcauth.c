@@ -6,9 +6,10 @@
  *                 configuration (so `apachectl configtest` reports every error);
  *   post_config   registers the prepared statements with mod_dbd, makes the dummy
  *                 bcrypt hash;
- *   child_init    creates the Redis connection pool, token cache and (when
- *                 configured) session cache with its Redis listener, once per
- *                 distinct configuration (src/lifecycle.c). Loaded but used
+ *   child_init    creates the Redis connection pool, token cache and
+ *                 session cache with its Redis listener, once per distinct
+ *                 configuration, and keeps mod_dbd's connections ready
+ *                 (src/lifecycle.c, after mod_dbd's). Loaded but used
  *                 nowhere, the module does none of this.
  *   translate_name, map_to_storage
  *                 tRPC URLs map to no file (no file system walk)
@@ -31,10 +32,12 @@ static void ta_register_hooks(apr_pool_t *p)
     /* Our statements must reach mod_dbd before its post_config copies them
      * into each server's configuration. */
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+    /* The warmer of mod_dbd's pools (src/dbwarm.c) starts once they exist. */
+    static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_check_config(ta_lifecycle_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ta_lifecycle_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_child_init(ta_lifecycle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ta_lifecycle_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(ta_handler_translate, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(ta_handler_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -10,6 +10,8 @@
 
 #include <httpd.h>
 #include <apr_tables.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
 #include "ta_error.h"
 
 /* mod_dbd is loaded (its functions are registered by then in check_config). */
@@ -18,6 +20,16 @@ int ta_db_available(void);
 /* Registers the statements with mod_dbd for server s; called in post_config
  * before mod_dbd's own, for every server that uses the module. */
 void ta_db_prepare_statements(server_rec *s);
+
+/* For the warmer (src/dbwarm.c), outside requests: a connection of s's
+ * mod_dbd pool (NULL when there is none to be had), given back with
+ * ta_db_close; ta_db_warm runs the module's read statements once on it (1
+ * when they answered). ta_db_idle: no request of this child holds, or is
+ * about to take, a connection of the module. */
+ap_dbd_t *ta_db_open(apr_pool_t *p, server_rec *s);
+void ta_db_close(server_rec *s, ap_dbd_t *dbd);
+int ta_db_warm(server_rec *s, ap_dbd_t *dbd);
+int ta_db_idle(void);
 
 /* Inserts a user. *user is the new row {id,email,emailVerified,createdAt,
  * updatedAt}, or NULL when the email is taken. */

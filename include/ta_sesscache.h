@@ -1,6 +1,6 @@
 /*
  * ta_sesscache.h - a per-child cache of sessions found in Redis, kept exact
- * by Redis's own invalidation messages (TrpcAuthSessionCache; off by default).
+ * by Redis's own invalidation messages (TrpcAuthSessionCache; on by default).
  *
  * The session check (ta_session_touch) costs one Redis round trip per
  * request. With the cache on, a session found in Redis is remembered for at

@@ -24,6 +24,8 @@
 #define DEFAULT_MAX_BODY      65536
 #define DEFAULT_MAX_BATCH     32
 #define DEFAULT_BCRYPT_COST   12
+/* TrpcAuthSessionCache: on wherever Redis allows client tracking (issue 15). */
+#define TA_SESSION_CACHE_DEFAULT (60 * APR_USEC_PER_SEC)
 
 static const ta_rate_limit_t default_rate[TA_RL__COUNT] = {
     [TA_RL_LOGIN_ACCOUNT]    = { 100, 15 * 60 * APR_USEC_PER_SEC },
@@ -190,7 +192,7 @@ int ta_conf_token_cache_entries(const ta_server_conf_t *sc)
 
 apr_int64_t ta_conf_session_cache_ms(const ta_server_conf_t *sc)
 {
-    return apr_time_as_msec(OR_DEFAULT(sc->session_cache_age, 0));
+    return apr_time_as_msec(OR_DEFAULT(sc->session_cache_age, TA_SESSION_CACHE_DEFAULT));
 }
 
 int ta_conf_cookie_secure(const ta_server_conf_t *sc)
@@ -298,6 +300,16 @@ static const char *set_server_duration(cmd_parms *cmd, void *dummy, const char *
     }
     *(apr_interval_time_t *)(base + (apr_size_t)cmd->info) = v;
     return NULL;
+}
+
+/* TrpcAuthSessionCache: a duration, or Off (the same as 0). */
+static const char *set_session_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    if (strcasecmp(arg, "Off") == 0) {
+        server_conf(cmd)->session_cache_age = 0;
+        return NULL;
+    }
+    return set_server_duration(cmd, dummy, arg);
 }
 
 /* A lifetime: a duration from one second to the largest whole number of
@@ -586,9 +598,10 @@ const command_rec ta_directives[] = {
     AP_INIT_TAKE1("TrpcAuthTokenCache", set_token_cache, NULL, RSRC_CONF,
         "Verified access tokens remembered per child, exp still checked each time "
         "(default 1024; 0 turns the cache off)"),
-    AP_INIT_TAKE1("TrpcAuthSessionCache", set_server_duration, SRV(session_cache_age), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthSessionCache", set_session_cache, SRV(session_cache_age), RSRC_CONF,
         "Longest time a session found in Redis is trusted without asking again; Redis client "
-        "tracking drops it at once when it changes (default 0: off)"),
+        "tracking drops it at once when it changes (default 60s; 0 or Off: ask Redis on every "
+        "request)"),
     AP_INIT_FLAG("TrpcAuthSessionCheck", set_dir_flag, DIR(session_check), DIR_SCOPE,
         "Check in Redis that the session of an access token still exists (default On)"),
     AP_INIT_TAKE3("TrpcAuthCookieNames", set_cookie_names, NULL, RSRC_CONF,

@@ -7,6 +7,7 @@
 
 #include "ta_config.h"
 
+#include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_strings.h>
 #include <http_config.h>
@@ -75,12 +76,48 @@ static const statement_t statements[ST__COUNT] = {
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
 int ta_db_available(void)
 {
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    return dbd_acquire != NULL && dbd_prepare != NULL;
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    return dbd_acquire != NULL && dbd_prepare != NULL && dbd_open != NULL && dbd_close != NULL;
+}
+
+/* Requests of this child that hold (or are about to take) one of mod_dbd's
+ * connections: the warmer (src/dbwarm.c) takes the idle ones only while
+ * there are none. */
+static volatile apr_uint32_t busy;
+
+static apr_status_t busy_done(void *data)
+{
+    apr_atomic_dec32(&busy);
+    return APR_SUCCESS;
+}
+
+/* Counts r once, until its pool goes. Called before the connection is
+ * acquired, so this cleanup runs after mod_dbd's release (cleanups run in
+ * reverse order): the count reaches 0 only once the connection is back. */
+static void note_busy(request_rec *r)
+{
+    static const char key[] = "trpcauth-db-busy";
+    void *seen = NULL;
+
+    apr_pool_userdata_get(&seen, key, r->pool);
+    if (seen == NULL) {
+        apr_atomic_inc32(&busy);
+        apr_pool_userdata_setn(key, key, NULL, r->pool);
+        apr_pool_cleanup_register(r->pool, NULL, busy_done, apr_pool_cleanup_null);
+    }
+}
+
+int ta_db_idle(void)
+{
+    return apr_atomic_read32(&busy) == 0;
 }
 
 void ta_db_prepare_statements(server_rec *s)
@@ -99,6 +136,7 @@ void ta_db_prepare_statements(server_rec *s)
 static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
                              apr_dbd_prepared_t **st)
 {
+    note_busy(r);
     *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
     if (*dbd == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(201)
@@ -247,6 +285,53 @@ static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* for the warmer (src/dbwarm.c), outside any request                  */
+
+ap_dbd_t *ta_db_open(apr_pool_t *p, server_rec *s)
+{
+    return dbd_open ? dbd_open(p, s) : NULL;
+}
+
+void ta_db_close(server_rec *s, ap_dbd_t *dbd)
+{
+    if (dbd_close && dbd) {
+        dbd_close(s, dbd);
+    }
+}
+
+/* Runs statement which with one argument and throws the answer away. */
+static int warm_statement(PGconn *conn, int which, const char *arg, apr_time_t deadline)
+{
+    PGresult *res;
+    int rv, ok = 1;
+
+    if (!PQsendQueryPrepared(conn, statements[which].label, 1, &arg, NULL, NULL, 0)) {
+        return 0;
+    }
+    while ((rv = wait_ready(conn, deadline)) == DB_OK && (res = PQgetResult(conn)) != NULL) {
+        ok = ok && PQresultStatus(res) == PGRES_TUPLES_OK;
+        PQclear(res);
+    }
+    if (rv == DB_TIMEOUT) {
+        break_connection(conn);
+    }
+    return rv == DB_OK && ok;
+}
+
+int ta_db_warm(server_rec *s, ap_dbd_t *dbd)
+{
+    ta_server_conf_t *sc = ap_get_module_config(s->module_config, &trpcauth_module);
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    apr_time_t deadline = apr_time_now() + ta_conf_db_timeout(sc);
+
+    /* Nobody has id 0: no rows, but the plans and the backend's caches of
+     * the tables, indexes and statistics that requests need are made now. */
+    return conn != NULL && PQstatus(conn) == CONNECTION_OK
+           && warm_statement(conn, ST_USER_BY_ID, "0", deadline)
+           && warm_statement(conn, ST_TXN_LIST, "0", deadline);
 }
 
 /* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */

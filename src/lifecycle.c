@@ -8,7 +8,9 @@
  *   post_config   registers the prepared statements with mod_dbd for each
  *                 server that uses the module, makes the dummy bcrypt hash
  *   child_init    creates the runtime state (Redis pool, caches, listener)
- *                 once per distinct configuration
+ *                 once per distinct configuration, and starts the warmer
+ *                 of the mod_dbd pools the module uses (after mod_dbd's
+ *                 own child_init, which makes them)
  *
  * A module that is loaded but used nowhere does nothing at all: no error, no
  * bcrypt, no thread, no connection (as mod_authn_socache when unconfigured).
@@ -20,6 +22,7 @@
 #include "ta_lifecycle.h"
 #include "ta_config.h"
 #include "ta_db.h"
+#include "ta_dbwarm.h"
 #include "ta_log.h"
 #include "ta_password.h"
 #include "ta_redis.h"
@@ -29,6 +32,7 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <ap_mpm.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
@@ -266,9 +270,70 @@ static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
                         sc->audience ? sc->audience : "");
 }
 
+/* mod_dbd keeps its settings to itself; they are read from the
+ * configuration tree, as mod_info does. The value of directive name for
+ * server sp: the last one inside sp's <VirtualHost>, else the last one at
+ * the top level (as mod_dbd merges), else NULL. mod_dbd's directives are
+ * server-wide, so nowhere else (<IfModule> and Include are spliced into the
+ * tree as it is read). */
+static const char *dbd_setting(server_rec *main_s, server_rec *sp, const char *name)
+{
+    const ap_directive_t *node, *inner;
+    const char *top = NULL, *own = NULL;
+
+    for (node = ap_conftree; node; node = node->next) {
+        if (strcasecmp(node->directive, name) == 0) {
+            top = node->args;
+        }
+        else if (sp != main_s && strcasecmp(node->directive, "<VirtualHost") == 0
+                 && vhost_of(main_s, node) == sp) {
+            for (inner = node->first_child; inner; inner = inner->next) {
+                if (strcasecmp(inner->directive, name) == 0) {
+                    own = inner->args;
+                }
+            }
+        }
+    }
+    return own ? own : top;
+}
+
+static int dbd_number(server_rec *main_s, server_rec *sp, const char *name, int dflt)
+{
+    const char *v = dbd_setting(main_s, sp, name);
+
+    return v ? atoi(v) : dflt;
+}
+
+/* Has server sp's mod_dbd pool kept ready (src/dbwarm.c): DBDKeep
+ * connections (mod_dbd's "sustained connections"), never more than DBDMax
+ * (apr_reslist refuses a DBDKeep above it anyway; the warmer must never wait
+ * for a connection itself holds) nor than a child has threads to use them. None without a DBDriver (mod_dbd would log "not configured") or with
+ * DBDPersist Off (no pool). mod_dbd's defaults: DBDKeep 2, DBDMax 10,
+ * DBDExptime 300. */
+static void warm_dbd(ta_dbwarm_t *warm, server_rec *main_s, server_rec *sp)
+{
+    const char *persist = dbd_setting(main_s, sp, "DBDPersist");
+    int keep = dbd_number(main_s, sp, "DBDKeep", 2);
+    int max = dbd_number(main_s, sp, "DBDMax", 10);
+    int threads = 1;
+
+    if (dbd_setting(main_s, sp, "DBDriver") == NULL
+        || (persist && (strcasecmp(persist, "Off") == 0 || strcmp(persist, "0") == 0))) {
+        return;
+    }
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;
+    }
+    keep = keep < max ? keep : max;
+    keep = keep < threads ? keep : threads;
+    ta_dbwarm_add(warm, sp, keep, dbd_number(main_s, sp, "DBDExptime", 300));
+}
+
 void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_hash_t *made = NULL;
+    module *dbd = ap_find_linked_module("mod_dbd.c");
+    apr_hash_t *made = NULL, *dbd_seen = NULL;
+    ta_dbwarm_t *warm = NULL;
     server_rec *sp;
 
     for (sp = s; sp; sp = sp->next) {
@@ -280,6 +345,12 @@ void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s)
         }
         if (made == NULL) {
             made = apr_hash_make(pchild);
+            dbd_seen = apr_hash_make(pchild);
+            warm = ta_dbwarm_create(pchild);
+        }
+        /* Once per mod_dbd configuration, as the statements (post_config). */
+        if (dbd && first_time(dbd_seen, ap_get_module_config(sp->module_config, dbd))) {
+            warm_dbd(warm, s, sp);
         }
         key = runtime_key(pchild, sc);
         if ((twin = apr_hash_get(made, key, APR_HASH_KEY_STRING)) != NULL) {
@@ -295,4 +366,5 @@ void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s)
         ta_redis_track_start(pchild, sp, sc);
         apr_hash_set(made, key, APR_HASH_KEY_STRING, sc);
     }
+    ta_dbwarm_start(warm, s);
 }

@@ -1,6 +1,7 @@
 /*
  * redis_track.c - the listener that keeps a child's session cache exact
- * (TrpcAuthSessionCache; the table and the reasoning are in ta_sesscache.h).
+ * (TrpcAuthSessionCache, on by default; the table and the reasoning are in
+ * ta_sesscache.h).
  *
  * One thread per child and server, with its own Redis connection:
  *
@@ -9,13 +10,22 @@
  *   SUBSCRIBE __redis__:invalidate
  *
  * after which Redis publishes the name of every session key that is written,
- * deleted or expires, on this very connection. The thread polls the socket
- * and a wake-up pipe; it PINGs when Redis has been quiet for a second and
- * counts the connection lost when a PING is not answered in time (a frozen
- * Redis), when the socket fails, or when an answer makes no sense. Losing the
- * connection empties the cache and turns it off until the thread has
- * subscribed again (it retries every second). A pre-cleanup of the child's
- * pool wakes the thread and joins it before the pool goes away.
+ * deleted or expires, on this very connection. Whether Redis allows this is
+ * found out at start and again on every reconnect: a Redis older than 6, or
+ * an ACL user without CLIENT, answers with an error, which is logged once;
+ * the cache then stays off (every request asks Redis) and the thread asks
+ * again every 30 s.
+ *
+ * The thread polls the socket and a wake-up pipe. A frozen Redis must not
+ * leave the cache answering for long: the thread PINGs after PING_QUIET_MS
+ * without traffic and counts the connection lost when the answer takes longer
+ * than TrpcAuthRedisTimeout, so a Redis that stops is noticed at most
+ * TrpcAuthRedisTimeout + PING_QUIET_MS (+ scheduling) after its last word,
+ * the bound the per-request check would give plus less than half a second.
+ * The socket failing, or an answer that makes no sense, counts as lost too.
+ * Losing the connection empties the cache and turns it off until the thread
+ * has subscribed again (it retries every second). A pre-cleanup of the
+ * child's pool wakes the thread and joins it before the pool goes away.
  */
 #include "ta_redis.h"
 #include "ta_log.h"
@@ -33,9 +43,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PING_EVERY_MS      1000
+#define PING_QUIET_MS       400      /* quiet time before a PING: with the timeout, the 500 ms bound */
+#define PING_DEADLINE_MIN_MS 100      /* a PING answer may always take this long */
 #define RETRY_EVERY_MS     1000
 #define RETRY_REFUSED_MS  30000      /* Redis without CLIENT TRACKING: ask again now and then */
+#define LISTENER_STACK   (256 * 1024) /* poll, hiredis and one log line: far below the default 8 MB */
 
 #if APR_HAS_THREADS
 
@@ -48,6 +60,7 @@ typedef struct {
     volatile int stopping;
     int reported_down;                /* one log line per outage */
     int refused;                      /* the last attempt got an error reply, not a network error */
+    int reported_refused;             /* ... and that was logged (once, until tracking works) */
 } listener_t;
 
 static apr_int64_t now_ms(void)
@@ -55,11 +68,12 @@ static apr_int64_t now_ms(void)
     return apr_time_as_msec(apr_time_now());
 }
 
-/* How long a PING may go unanswered: twice the Redis timeout, at least 1 s. */
+/* How long a PING may go unanswered: what a request waits for its own
+ * answer, TrpcAuthRedisTimeout. */
 static apr_int64_t ping_deadline_ms(const ta_server_conf_t *sc)
 {
-    apr_int64_t t = 2 * apr_time_as_msec(ta_conf_redis_timeout(sc));
-    return t < 1000 ? 1000 : t;
+    apr_int64_t t = apr_time_as_msec(ta_conf_redis_timeout(sc));
+    return t < PING_DEADLINE_MIN_MS ? PING_DEADLINE_MIN_MS : t;
 }
 
 /* Waits up to ms for the connection's socket (fd >= 0) or the wake pipe.
@@ -136,11 +150,19 @@ static redisContext *subscribe(listener_t *l)
     }
     if (!ok) {
         l->refused = !c->err;
-        if (!l->reported_down) {
+        /* A refusal is a setting of Redis, not an outage: said once, until
+         * tracking works again. */
+        if (l->refused && !l->reported_refused) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(110)
                          "TrpcAuthSessionCache: Redis %s refused client tracking (%s); "
                          "the session cache stays off, every request asks Redis",
-                         sc->redis->redacted, c->err ? c->errstr : why);
+                         sc->redis->redacted, why);
+            l->reported_refused = 1;
+        }
+        else if (!l->refused && !l->reported_down) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(116)
+                         "TrpcAuthSessionCache: Redis %s failed while the listener subscribed (%s); "
+                         "session cache off until it is back", sc->redis->redacted, c->errstr);
             l->reported_down = 1;
         }
         redisFree(c);
@@ -188,22 +210,64 @@ static int handle(listener_t *l, redisReply *m)
     return 0;
 }
 
-/* Serves one subscribed connection until it fails or the child stops. */
+/* Reads what the socket holds and handles every complete reply. 1 when a
+ * PING was answered, 0 when only other traffic came, -1 when the connection
+ * failed or sent nonsense. */
+static int drain(listener_t *l, redisContext *c)
+{
+    void *reply;
+    int rc, pong = 0;
+
+    if (redisBufferRead(c) != REDIS_OK) {
+        return -1;
+    }
+    for (;;) {
+        reply = NULL;
+        if (redisGetReplyFromReader(c, &reply) != REDIS_OK) {
+            return -1;
+        }
+        if (reply == NULL) {
+            return pong;
+        }
+        rc = handle(l, reply);
+        freeReplyObject(reply);
+        if (rc < 0) {
+            return -1;
+        }
+        pong |= rc;
+    }
+}
+
+/* Serves one subscribed connection until it fails or the child stops. Any
+ * traffic shows the connection alive; after PING_QUIET_MS of quiet a PING
+ * must be answered within ping_deadline_ms. */
 static void serve(listener_t *l, redisContext *c)
 {
-    apr_int64_t next_ping = now_ms() + PING_EVERY_MS, deadline = 0;
-    void *reply;
+    apr_int64_t next_ping = now_ms() + PING_QUIET_MS, deadline = 0;
     int rc, done;
 
     for (;;) {
         apr_int64_t now = now_ms();
 
-        if (deadline && now > deadline) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(111)
-                         "TrpcAuthSessionCache: Redis %s did not answer PING; "
-                         "session cache off until it does", l->sc->redis->redacted);
-            l->reported_down = 1;
-            return;
+        if (deadline && now >= deadline) {
+            /* A last look without waiting: a thread that was not scheduled
+             * for a while may find the answer already there. */
+            rc = wait_for(l, c->fd, 0);
+            if (rc < 0 || (rc == 1 && drain(l, c) < 0)) {
+                return;
+            }
+            if (rc == 0) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(111)
+                             "TrpcAuthSessionCache: Redis %s did not answer PING within "
+                             "%" APR_INT64_T_FMT " ms; session cache off until it does",
+                             l->sc->redis->redacted, ping_deadline_ms(l->sc));
+                l->reported_down = 1;
+                return;
+            }
+            /* Traffic came (the answer, or messages before it): alive. */
+            deadline = 0;
+            next_ping = now_ms() + PING_QUIET_MS;
+            continue;
         }
         if (!deadline && now >= next_ping) {
             if (redisAppendCommand(c, "PING") != REDIS_OK) {
@@ -221,27 +285,14 @@ static void serve(listener_t *l, redisContext *c)
         if (rc == 0) {
             continue;
         }
-        if (redisBufferRead(c) != REDIS_OK) {
+        if ((rc = drain(l, c)) < 0) {
             return;
         }
-        for (;;) {
-            reply = NULL;
-            if (redisGetReplyFromReader(c, &reply) != REDIS_OK) {
-                return;
-            }
-            if (reply == NULL) {
-                break;
-            }
-            rc = handle(l, reply);
-            freeReplyObject(reply);
-            if (rc < 0) {
-                return;
-            }
-            if (rc == 1) {
-                deadline = 0;
-            }
-            /* Any traffic shows the connection is alive. */
-            next_ping = now_ms() + PING_EVERY_MS;
+        if (rc == 1) {
+            deadline = 0;
+        }
+        if (!deadline) {
+            next_ping = now_ms() + PING_QUIET_MS;
         }
     }
 }
@@ -253,11 +304,12 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
 
     while (!l->stopping) {
         if ((c = subscribe(l)) != NULL) {
-            if (l->reported_down) {
+            if (l->reported_down || l->reported_refused) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(112)
                              "TrpcAuthSessionCache: tracking Redis %s again",
                              l->sc->redis->redacted);
                 l->reported_down = 0;
+                l->reported_refused = 0;
             }
             ta_sesscache_set_live(l->cache, 1);
             serve(l, c);
@@ -271,8 +323,8 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
             }
             redisFree(c);
         }
-        else {
-            l->reported_down = 1;
+        else if (!l->refused) {
+            l->reported_down = 1;     /* ta_redis_connect said why, once */
         }
         if (!l->stopping) {
             wait_for(l, -1, l->refused ? RETRY_REFUSED_MS : RETRY_EVERY_MS);
@@ -304,12 +356,17 @@ static apr_status_t listener_stop(void *data)
  * thread, and must never run on it. */
 static apr_status_t create_thread(listener_t *l, apr_pool_t *pchild)
 {
+    apr_threadattr_t *attr;
     sigset_t all, old;
     apr_status_t rv;
 
+    if ((rv = apr_threadattr_create(&attr, pchild)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_threadattr_stacksize_set(attr, LISTENER_STACK);
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    rv = apr_thread_create(&l->thread, NULL, listen_main, l, pchild);
+    rv = apr_thread_create(&l->thread, attr, listen_main, l, pchild);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rv;
 }

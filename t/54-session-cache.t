@@ -3,6 +3,9 @@
 # Redis connection with CLIENT TRACKING (broadcast, on the session-key prefix) subscribed to __redis__:invalidate;
 # Redis names every session key that changes, and the children drop it. Entries may live 60 s here
 # (vhost trpc_scache), so nothing but those messages can explain the refusals below.
+# Issue 15: the cache is on by default (the main server has no TrpcAuthSessionCache); `TrpcAuthSessionCache Off`
+# (vhost trpc_nosesscache) and a Redis that refuses client tracking (vhost trpc_notrack, an ACL user without
+# CLIENT: logged once) ask Redis on every request.
 use strict;
 use warnings;
 use FindBin ();
@@ -12,7 +15,7 @@ use Time::HiRes qw(sleep);
 use TrpcT;
 use TrpcSess;
 
-plan tests => 18;
+plan tests => 31;
 
 my $bare = bare_ua();
 my $N = 24;
@@ -95,3 +98,53 @@ is(codes_of($at), '401', '... and invalidated again when Redis deletes it');
 
 like(error_log(), qr/TRPCAUTH114: .*lost its Redis connection/, 'the listeners logged the lost connection');
 like(error_log(), qr/TRPCAUTH112: .*tracking Redis .* again/, '... and the reconnect');
+
+# ---- on by default (issue 15) ----------------------------------------------------------------------------------------
+vhost('default');
+($ua, $uid, $at) = warm_login('sc7');
+$before = hgets();
+is(codes_of($at), '200', 'the main server (no TrpcAuthSessionCache): all 200');
+$asked = hgets() - $before;
+cmp_ok($asked, '<', $N / 2, "... answered from the cache, which is on by default ($asked HGETs for $N calls)");
+redis('DEL', session_key($uid, $at));
+sleep 0.05;
+is(codes_of($at), '401', '... and a session deleted in Redis is refused on every call');
+
+# ---- TrpcAuthSessionCache Off: every request asks Redis ---------------------------------------------------------------
+vhost('trpc_nosesscache');
+($ua, $uid, $at) = warm_login('sc8');
+$before = hgets();
+is(codes_of($at), '200', 'TrpcAuthSessionCache Off: all 200');
+$asked = hgets() - $before;
+cmp_ok($asked, '>=', $N, "... every call asked Redis ($asked HGETs for $N calls)");
+redis('DEL', session_key($uid, $at));
+is(codes_of($at), '401', '... so a session deleted in Redis is refused on the very next call');
+
+# ---- Redis refuses client tracking: an ACL user without CLIENT ----------------------------------------------------------
+my ($NT_USER, $NT_PASS) = ('trpcauth_notrack', 'NoTrack-54');      # as in t/conf/extra.conf.in, vhost trpc_notrack
+END { redis('ACL', 'DELUSER', $NT_USER) }
+is(join(' ', redis('ACL', 'SETUSER', $NT_USER, 'on', ">$NT_PASS", '~*', '&*', '+@all', '-client')), 'OK',
+   "ACL user $NT_USER created without CLIENT");
+vhost('trpc_notrack');
+my $refusal = qr{TRPCAUTH110: TrpcAuthSessionCache: Redis redis://trpcauth_notrack:\*\*\*\@127\.0\.0\.1:\d+/0 refused client tracking};
+my @refusals;
+for (1 .. 60) {                 # the listeners, unable to log in until now, try again every second
+    @refusals = error_log() =~ /$refusal/g;
+    last if @refusals;
+    sleep 0.1;
+}
+ok(scalar @refusals, 'the listener found client tracking refused, and said so (TRPCAUTH110)');
+sleep 1.5;                      # every child's listener has tried by now
+@refusals = error_log() =~ /$refusal/g;
+($ua, $uid, $at) = warm_login('sc9');
+$before = hgets();
+is(codes_of($at), '200', '... requests still work: all 200');
+$asked = hgets() - $before;
+cmp_ok($asked, '>=', $N, "... every call asked Redis ($asked HGETs for $N calls)");
+redis('DEL', session_key($uid, $at));
+is(codes_of($at), '401', '... and a session deleted in Redis is refused on the very next call');
+sleep 1.5;
+my @again = error_log() =~ /$refusal/g;
+ok(@again == @refusals, 'the refusal is logged once, not at every retry (' . scalar(@again) . ' lines, one per child)');
+unlike(error_log(), qr/\Q$NT_PASS\E/, '... and the password never reaches the log');
+redis('ACL', 'DELUSER', $NT_USER);

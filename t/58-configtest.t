@@ -13,7 +13,7 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
-plan tests => 50;
+plan tests => 54;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -73,6 +73,11 @@ for my $case (['TrpcAuthMaxBatchSize 12x', qr/TrpcAuthMaxBatchSize: '12x' must b
               ['TrpcAuthTokenCache 2000000', qr/TrpcAuthTokenCache: '2000000' must be a number of entries/]) {
     ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key\n$case->[0]");
     ok($rc != 0 && $out =~ $case->[1], "configtest refuses '$case->[0]', naming the directive") or diag $out;
+}
+# TrpcAuthSessionCache is on by default (issue 15); Off and 0 turn it off.
+for my $v ('Off', 'off', '0', '30s') {
+    ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key\nTrpcAuthSessionCache $v");
+    is($rc, 0, "configtest accepts 'TrpcAuthSessionCache $v'") or diag $out;
 }
 
 # ---- issue #11 ------------------------------------------------------------------------------------------------------

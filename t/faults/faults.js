@@ -1,12 +1,15 @@
 'use strict';
 // t/faults/faults.js -- fault tests against a running devstack (driven by t/faults/run, which sets the env).
 //
-//   a  Redis stopped, then frozen (SIGSTOP): protected calls answer 503 SERVICE_UNAVAILABLE within
+//   a  Redis stopped, then frozen (SIGSTOP), on the test stack's second server (TRPCAUTH_TEST_NOCACHE_PORT,
+//      TrpcAuthSessionCache Off: every request asks Redis): protected calls answer 503 SERVICE_UNAVAILABLE within
 //      TrpcAuthRedisTimeout + margin, static files still served; after `scripts/devstack up` / SIGCONT it all works
 //      again without touching Apache (a new login: Redis runs without persistence).
-//   e  Redis frozen behind TrpcAuthSessionCache (the test stack's second server, on TRPCAUTH_TEST_CACHED_PORT): the
-//      sessions the children have cached keep passing only until the listener's PING goes unanswered, then every
-//      call is 503; after SIGCONT the listener subscribes again and calls are 200 (no Apache restart).
+//   e  Redis frozen behind the session cache (the main server: on by default): the sessions the children have
+//      cached keep passing only until the listener's PING goes unanswered, which it notices within
+//      TrpcAuthRedisTimeout + 500 ms (read from the TRPCAUTH111 lines of the error log, printed, and checked with
+//      2 x margin), then every call is 503; after SIGCONT the listener subscribes again and calls are 200 (no
+//      Apache restart).
 //   b  PostgreSQL stopped (pg_ctl -m fast as the postgres user): the same; recovery after `scripts/devstack up`.
 //      Also PostgreSQL frozen (SIGSTOP of the postmaster and its backends): calls answer 503 within
 //      TrpcAuthDBTimeout (2 s on the test stack), and after SIGCONT everything works again (FAULTS_PG_FREEZE=0
@@ -31,7 +34,10 @@ const TRPC_PATH = TRPC.pathname.replace(/\/$/, '');
 const REDIS_TIMEOUT_MS = Number(process.env.FAULTS_REDIS_TIMEOUT_MS || 500);
 const MARGIN_MS = Number(process.env.FAULTS_MARGIN_MS || 250);
 const ONLY = new Set((process.env.FAULTS_ONLY || 'a,e,b,c,d').split(','));
-const CACHED_PORT = Number(process.env.TRPCAUTH_TEST_CACHED_PORT || 0);
+const NOCACHE_PORT = Number(process.env.TRPCAUTH_TEST_NOCACHE_PORT || 0);
+const NOCACHE = NOCACHE_PORT ? new URL(`http://127.0.0.1:${NOCACHE_PORT}`) : null;
+// The listener PINGs after this much quiet (src/redis_track.c PING_QUIET_MS) and waits TrpcAuthRedisTimeout.
+const PING_QUIET_MS = 400;
 const PG_FREEZE = process.env.FAULTS_PG_FREEZE !== '0';
 const PGBIN = '/usr/lib/postgresql/15/bin';
 
@@ -200,9 +206,11 @@ async function waitFor(fn, ms, step = 50) {
 // ------------------------------------------------------------------------------------------------ (a) Redis
 
 async function testRedis() {
-  console.log('\n# (a) Redis stopped, then frozen');
+  console.log('\n# (a) Redis stopped, then frozen (TrpcAuthSessionCache Off)');
+  if (!ok(NOCACHE !== null, 'a: the second server\'s port (TRPCAUTH_TEST_NOCACHE_PORT)', `${NOCACHE_PORT}`)) return;
+  const origin = NOCACHE;
   const u = await newUser('redis');
-  ok(u.cookie && (await call('GET', 'auth.me', { cookie: u.cookie })).status === 200, 'a: baseline auth.me 200');
+  ok(u.cookie && (await call('GET', 'auth.me', { cookie: u.cookie, origin })).status === 200, 'a: baseline auth.me 200');
   const limit = REDIS_TIMEOUT_MS + MARGIN_MS;
 
   // --- stopped
@@ -210,14 +218,14 @@ async function testRedis() {
   if (!ok(pid && pidAlive(pid), 'a: Redis pid from the pidfile', `pid ${pid}`)) return;
   process.kill(pid, 'SIGTERM');
   ok(await waitGone(pid, 10000), 'a: Redis stopped');
-  let rs = await many(80, 8, (i) => call('GET', i % 2 ? 'auth.me' : 'transaction.getAll', { cookie: u.cookie, timeout: 10000 }));
+  let rs = await many(80, 8, (i) => call('GET', i % 2 ? 'auth.me' : 'transaction.getAll', { cookie: u.cookie, timeout: 10000, origin }));
   let s = summary(rs);
   timing(`Redis stopped: 80 protected calls (8 in flight): ${fmt(s)}`);
   ok(rs.every((r) => r.status === 503 && r.code === 'SERVICE_UNAVAILABLE'), 'a: stopped: every protected call is 503 SERVICE_UNAVAILABLE', fmt(s));
   ok(s.max <= limit, `a: stopped: max latency <= ${limit} ms (TrpcAuthRedisTimeout ${REDIS_TIMEOUT_MS} + ${MARGIN_MS})`, `${s.max.toFixed(0)} ms`);
-  const lg = await call('POST', 'auth.login', { json: { email: u.email, password: u.password } });
+  const lg = await call('POST', 'auth.login', { json: { email: u.email, password: u.password }, origin });
   ok(lg.status === 503 && lg.code === 'SERVICE_UNAVAILABLE', 'a: stopped: auth.login is 503 SERVICE_UNAVAILABLE', `${lg.status} ${lg.code} ${lg.ms.toFixed(0)} ms`);
-  const st = await call('GET', '/', { timeout: 5000 });
+  const st = await call('GET', '/', { timeout: 5000, origin });
   ok(st.status === 200, 'a: stopped: GET / (static) still served', `${st.status} ${st.ms.toFixed(0)} ms`);
 
   // --- back: scripts/devstack up starts only Redis
@@ -226,7 +234,7 @@ async function testRedis() {
   devstack('up');
   const upMs = Date.now() - t0;
   ok(L.apachePid() === apacheBefore, 'a: scripts/devstack up did not restart Apache', `pid ${apacheBefore}`);
-  const old = await call('GET', 'auth.me', { cookie: u.cookie });
+  const old = await call('GET', 'auth.me', { cookie: u.cookie, origin });
   ok(old.status === 401 && old.code === 'UNAUTHORIZED', 'a: after the restart the old session is gone (no persistence): 401', `${old.status} ${old.code}`);
   const t1 = Date.now();
   let again = null;
@@ -234,7 +242,7 @@ async function testRedis() {
   timing(`Redis restart: scripts/devstack up took ${upMs} ms; first successful login ${Date.now() - t1} ms after it`);
   ok(again && again.cookie, 'a: log in again after Redis is back', again ? `${again.loginStatus}` : '');
   if (again && again.cookie) {
-    rs = await many(100, 8, () => call('GET', 'auth.me', { cookie: again.cookie }));
+    rs = await many(100, 8, () => call('GET', 'auth.me', { cookie: again.cookie, origin }));
     s = summary(rs);
     ok(rs.every((r) => r.status === 200 && r.json.result.data.email === u.email), 'a: recovered: 100 auth.me all 200 with the right user', fmt(s));
     u.cookie = again.cookie;
@@ -244,12 +252,12 @@ async function testRedis() {
   const fpid = redisPid();
   process.kill(fpid, 'SIGSTOP');
   try {
-    rs = await many(40, 8, () => call('GET', 'auth.me', { cookie: u.cookie, timeout: 15000 }));
+    rs = await many(40, 8, () => call('GET', 'auth.me', { cookie: u.cookie, timeout: 15000, origin }));
     s = summary(rs);
     timing(`Redis frozen: 40 auth.me (8 in flight): ${fmt(s)}`);
     ok(rs.every((r) => r.status === 503 && r.code === 'SERVICE_UNAVAILABLE'), 'a: frozen: every auth.me is 503 SERVICE_UNAVAILABLE', fmt(s));
     ok(s.max <= limit, `a: frozen: max latency <= ${limit} ms`, `${s.max.toFixed(0)} ms`);
-    const st2 = await call('GET', '/', { timeout: 5000 });
+    const st2 = await call('GET', '/', { timeout: 5000, origin });
     ok(st2.status === 200, 'a: frozen: GET / still served', `${st2.ms.toFixed(0)} ms`);
   } finally {
     process.kill(fpid, 'SIGCONT');
@@ -257,7 +265,7 @@ async function testRedis() {
   // The late replies to the timed-out commands must not be read by the next requests (a reused connection
   // would answer one request with another's reply).
   await sleep(200);
-  rs = await many(200, 8, () => call('GET', 'auth.me', { cookie: u.cookie }));
+  rs = await many(200, 8, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
   s = summary(rs);
   ok(rs.every((r) => r.status === 200 && r.json.result.data.email === u.email), 'a: thawed: 200 auth.me all 200 with the right user (no stale replies)', fmt(s));
 }
@@ -409,21 +417,47 @@ async function testKill() {
 
 // ------------------------------------------------------------------------------------------------ (e) session cache
 
-async function testRedisCached() {
-  console.log('\n# (e) Redis frozen behind TrpcAuthSessionCache');
-  if (!ok(CACHED_PORT > 0, 'e: the cached server\'s port (TRPCAUTH_TEST_CACHED_PORT)', `${CACHED_PORT}`)) return;
-  const origin = new URL(`http://127.0.0.1:${CACHED_PORT}`);
-  const u = await newUser('scache');
-  let rs = await many(40, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
-  ok(rs.every((r) => r.status === 200), 'e: 40 auth.me through the cached server: 200', fmt(summary(rs)));
+/** Unix ms of an error-log line's time stamp ("[Sat Dec 05 04:02:10.792209 2026] ..."), local time as Apache writes it. */
+function logTime(line) {
+  const m = /^\[\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d)\.(\d{6}) (\d{4})\]/.exec(line);
+  if (!m) return null;
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].indexOf(m[1]);
+  return new Date(Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime()
+    + Number(m[6]) / 1000;
+}
 
-  // The listener PINGs after 1 s of quiet and gives up after max(2 x TrpcAuthRedisTimeout, 1 s); a request then
-  // waits at most TrpcAuthRedisTimeout for its own answer.
-  const limit = 1000 + Math.max(2 * REDIS_TIMEOUT_MS, 1000) + REDIS_TIMEOUT_MS + 4 * MARGIN_MS;
+async function testRedisCached() {
+  console.log('\n# (e) Redis frozen behind the session cache (the default)');
+  const origin = ORIGIN;
+  const u = await newUser('scache');
+  // Step a has just stopped and frozen Redis: wait until the listeners have subscribed again, i.e. until auth.me
+  // is answered from the caches (20 calls, fewer than 10 HGETs in Redis).
+  const hgets = () => {
+    const line = L.redisCli(['INFO', 'commandstats']).find((l) => l.startsWith('cmdstat_hget:'));
+    const m = line && /calls=(\d+)/.exec(line);
+    return m ? Number(m[1]) : 0;
+  };
+  let asked = null;
+  const cached = await waitFor(async () => {
+    const h0 = hgets();
+    const r = await many(20, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
+    asked = hgets() - h0;
+    return r.every((x) => x.status === 200) && asked < 10;
+  }, 15000, 200);
+  ok(cached, 'e: the session cache answers (its listeners are subscribed)', `${asked} HGETs for 20 calls`);
+  let rs = await many(40, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin }));
+  ok(rs.every((r) => r.status === 200), 'e: 40 auth.me through the main server (cached): 200', fmt(summary(rs)));
+
+  // The listener PINGs after PING_QUIET_MS of quiet and gives up after TrpcAuthRedisTimeout: it notices within
+  // TrpcAuthRedisTimeout + 500 ms; a request then waits at most TrpcAuthRedisTimeout for its own answer.
+  const noticeBound = REDIS_TIMEOUT_MS + 500;
+  const limit = noticeBound + REDIS_TIMEOUT_MS + 4 * MARGIN_MS;
   const fpid = redisPid();
-  process.kill(fpid, 'SIGSTOP');
+  const logAt = L.fileSize(L.errorLogPath());
   const t0 = Date.now();
+  process.kill(fpid, 'SIGSTOP');
   let first503 = null;
+  let noticed = [];
   try {
     await waitFor(async () => {
       const r = await call('GET', 'auth.me', { cookie: u.cookie, origin, timeout: 15000 });
@@ -435,9 +469,17 @@ async function testRedisCached() {
        `${first503} ms`);
     rs = await many(20, 4, () => call('GET', 'auth.me', { cookie: u.cookie, origin, timeout: 15000 }));
     ok(rs.every((r) => r.status === 503 && r.code === 'SERVICE_UNAVAILABLE'), 'e: frozen: and stay 503 (the cache was emptied)', fmt(summary(rs)));
+    // When each child's listener noticed, by the server's own clock.
+    noticed = L.errorLogSince(logAt).split('\n').filter((l) => /TRPCAUTH111:/.test(l)).map(logTime)
+      .filter((t) => t !== null).map((t) => Math.round(t - t0));
   } finally {
     process.kill(fpid, 'SIGCONT');
   }
+  const worst = noticed.length ? Math.max(...noticed) : null;
+  timing(`Redis frozen: the listeners noticed after ${noticed.join(', ')} ms (bound TrpcAuthRedisTimeout + 500 = ${noticeBound} ms, PING after ${PING_QUIET_MS} ms of quiet)`);
+  ok(worst !== null && worst <= noticeBound + 2 * MARGIN_MS,
+     `e: frozen: every listener noticed within ${noticeBound} ms (+ ${2 * MARGIN_MS} ms margin; TRPCAUTH111 in the error log)`,
+     `${noticed.length} listeners, last after ${worst} ms`);
   const t1 = Date.now();
   const back = await waitFor(async () => (await call('GET', 'auth.me', { cookie: u.cookie, origin })).status === 200, 5000);
   timing(`Redis thawed: auth.me 200 again after ${Date.now() - t1} ms`);
