@@ -271,29 +271,36 @@ static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
 }
 
 /* mod_dbd keeps its settings to itself; they are read from the
- * configuration tree, as mod_info does. The value of directive name for
- * server sp: the last one inside sp's <VirtualHost>, else the last one at
- * the top level (as mod_dbd merges), else NULL. mod_dbd's directives are
- * server-wide, so nowhere else (<IfModule> and Include are spliced into the
- * tree as it is read). */
-static const char *dbd_setting(server_rec *main_s, server_rec *sp, const char *name)
+ * configuration tree, as mod_info does. mod_dbd's directives are server-wide:
+ * at the top level or in a <VirtualHost>, possibly inside conditional
+ * sections (<IfModule>, <IfDefine>: looked into, in case a build keeps them
+ * as nodes). find_setting() notes in *top the last value outside any
+ * <VirtualHost> and in *own the last one inside sp's. */
+static void find_setting(server_rec *main_s, server_rec *sp, const ap_directive_t *node,
+                         const char *name, int in_sp, const char **top, const char **own)
 {
-    const ap_directive_t *node, *inner;
-    const char *top = NULL, *own = NULL;
-
-    for (node = ap_conftree; node; node = node->next) {
-        if (strcasecmp(node->directive, name) == 0) {
-            top = node->args;
-        }
-        else if (sp != main_s && strcasecmp(node->directive, "<VirtualHost") == 0
-                 && vhost_of(main_s, node) == sp) {
-            for (inner = node->first_child; inner; inner = inner->next) {
-                if (strcasecmp(inner->directive, name) == 0) {
-                    own = inner->args;
-                }
+    for (; node; node = node->next) {
+        if (strcasecmp(node->directive, "<VirtualHost") == 0) {
+            if (sp != main_s && vhost_of(main_s, node) == sp) {
+                find_setting(main_s, sp, node->first_child, name, 1, top, own);
             }
         }
+        else if (strcasecmp(node->directive, name) == 0) {
+            *(in_sp ? own : top) = node->args;
+        }
+        else if (node->first_child) {
+            find_setting(main_s, sp, node->first_child, name, in_sp, top, own);
+        }
     }
+}
+
+/* The value of directive name for server sp: its own, else the top level's
+ * (as mod_dbd merges), else NULL. */
+static const char *dbd_setting(server_rec *main_s, server_rec *sp, const char *name)
+{
+    const char *top = NULL, *own = NULL;
+
+    find_setting(main_s, sp, ap_conftree, name, 0, &top, &own);
     return own ? own : top;
 }
 
@@ -307,7 +314,8 @@ static int dbd_number(server_rec *main_s, server_rec *sp, const char *name, int 
 /* Has server sp's mod_dbd pool kept ready (src/dbwarm.c): DBDKeep
  * connections (mod_dbd's "sustained connections"), never more than DBDMax
  * (apr_reslist refuses a DBDKeep above it anyway; the warmer must never wait
- * for a connection itself holds) nor than a child has threads to use them. None without a DBDriver (mod_dbd would log "not configured") or with
+ * for a connection it holds itself) nor than a child has threads to use
+ * them. None without a DBDriver (mod_dbd would log "not configured") or with
  * DBDPersist Off (no pool). mod_dbd's defaults: DBDKeep 2, DBDMax 10,
  * DBDExptime 300. */
 static void warm_dbd(ta_dbwarm_t *warm, server_rec *main_s, server_rec *sp)

@@ -21,6 +21,7 @@ struct ta_redis_pool {
     apr_reslist_t *list;
     ta_server_conf_t *sc;
     server_rec *s;
+    int max;                   /* connections at most (the child's threads) */
 };
 
 /* What a request holds: the connection and where it came from. */
@@ -182,6 +183,7 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     rp = apr_pcalloc(p, sizeof(*rp));
     rp->sc = sc;
     rp->s = s;
+    rp->max = threads;
     /* min 0: a child starts even when Redis is down; keep a few idle
      * connections, at most one per thread; recycle idle ones after 60 s so a
      * server-side idle timeout never hands us a dead socket. */
@@ -271,7 +273,7 @@ redisContext *ta_redis_acquire(request_rec *r)
 }
 
 /* A pooled connection the server closed while it sat idle (Redis restarted)
- * fails at once with EOF or a reset; that is worth one retry on a fresh
+ * fails at once with EOF or a reset; that is worth a retry on another
  * connection. A timeout is not: it would double the wait. */
 static int stale_connection(const redisContext *c)
 {
@@ -297,12 +299,16 @@ static redisReply *round_trip(request_rec *r, int argc, const char **argv,
 {
     redisContext *c = ta_redis_acquire(r);
     redisReply *reply;
+    int tries = 0;
 
     if (c == NULL) {
         return NULL;
     }
     reply = redisCommandArgv(c, argc, argv, argvlen);
-    if (reply == NULL && stale_connection(c)) {
+    /* After Redis restarted, every idle connection of the pool is stale, and
+     * the pool hands them out one after the other: drop each (they fail at
+     * once) until a fresh one is opened; there are never more than max. */
+    while (reply == NULL && stale_connection(c) && tries++ <= req_conn(r)->pool->max) {
         drop_connection(r);
         if ((c = ta_redis_acquire(r)) == NULL) {
             return NULL;

@@ -126,7 +126,8 @@ sub burst {
     return join ',', sort { $a <=> $b } @codes;
 }
 
-my $log = with_server("DBDKeep 3\nDBDMax 5\nDBDExptime 3", sub {
+# (mod_dbd's settings inside a conditional section: read all the same)
+my $log = with_server("<IfModule dbd_module>\n    DBDKeep 3\n    DBDMax 5\n    DBDExptime 3\n</IfModule>", sub {
     my @b = wait_for_backends(3);
     is(scalar @b, 3, 'before any request, the child has DBDKeep (3) PostgreSQL connections open') or diag "@b";
     is(scalar(grep { /$WARMED/ } @b), 3,
