@@ -168,17 +168,19 @@ int ta_lifecycle_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 /* The dummy hash of a bcrypt cost, made once per process: an unknown email
  * still costs one bcrypt comparison. httpd reads its configuration twice at
  * start and again on every restart; the process pool outlives them all. */
-static const char *dummy_hash(server_rec *s, int cost)
+static const char *dummy_hash(apr_pool_t *ptemp, server_rec *s, int cost)
 {
     apr_pool_t *pp = s->process->pool;
-    const char *key = apr_psprintf(pp, "trpcauth-dummy-hash-%d", cost);
+    const char *key = apr_psprintf(ptemp, "trpcauth-dummy-hash-%d", cost);
     void *hash = NULL;
 
     apr_pool_userdata_get(&hash, key, pp);
     if (hash == NULL) {
+        /* Only a new hash allocates from the process pool (userdata keeps
+         * the key's pointer), so restarts do not grow it. */
         hash = ta_password_hash(pp, "trpcauth dummy password", cost);
         if (hash != NULL) {
-            apr_pool_userdata_set(hash, key, apr_pool_cleanup_null, pp);
+            apr_pool_userdata_set(hash, apr_pstrdup(pp, key), apr_pool_cleanup_null, pp);
         }
     }
     return hash;
@@ -238,7 +240,7 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         if (dbd && first_time(dbd_seen, ap_get_module_config(sp->module_config, dbd))) {
             ta_db_prepare_statements(sp);
         }
-        if ((sc->dummy_hash = dummy_hash(sp, ta_conf_bcrypt_cost(sc))) == NULL) {
+        if ((sc->dummy_hash = dummy_hash(ptemp, sp, ta_conf_bcrypt_cost(sc))) == NULL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sp, TA_LOGNO(3)
                          "mod_trpcauth: bcrypt is not available");
             return HTTP_INTERNAL_SERVER_ERROR;
