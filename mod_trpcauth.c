@@ -1,6 +1,6 @@
 /*
  * mod_trpcauth.c - module glue: the module record, the directive table and
- * the hooks. The logic lives in src/ (one unit per concern, headers in include/).
+ * the hooks. The logic lives in src/, one folder per layer (src/README draws them and the rule).
  *
  *   check_config  finds the servers that use the module and checks their
  *                 configuration (so `apachectl configtest` reports every error);
@@ -9,12 +9,12 @@
  *   child_init    creates the Redis connection pool, token cache and
  *                 session cache with its Redis listener, once per distinct
  *                 configuration, and keeps mod_dbd's connections ready
- *                 (src/lifecycle.c, after mod_dbd's). Loaded but used
+ *                 (src/hooks/lifecycle.c, after mod_dbd's). Loaded but used
  *                 nowhere, the module does none of this.
  *   translate_name, map_to_storage
  *                 tRPC URLs map to no file (no file system walk)
  *   handler       the tRPC endpoint (SetHandler trpcauth)
- *   authn         AuthType trpcauth for any location (src/authn.c)
+ *   authn         AuthType trpcauth for any location (src/hooks/authn.c)
  */
 #define TA_MODULE_RECORD
 
@@ -22,17 +22,17 @@
 #include <http_config.h>
 #include <http_request.h>
 
-#include "ta_authn.h"
-#include "ta_config.h"
-#include "ta_handler.h"
-#include "ta_lifecycle.h"
+#include "hooks/authn.h"
+#include "cfg/config.h"
+#include "hooks/handler.h"
+#include "hooks/lifecycle.h"
 
 static void ta_register_hooks(apr_pool_t *p)
 {
     /* Our statements must reach mod_dbd before its post_config copies them
      * into each server's configuration. */
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
-    /* The warmer of mod_dbd's pools (src/dbwarm.c) starts once they exist. */
+    /* The warmer of mod_dbd's pools (src/store/dbwarm.c) starts once they exist. */
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_check_config(ta_lifecycle_check_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -16,7 +16,7 @@
 
 #include <apr_strings.h>
 
-#include "ta_cookie.h"
+#include "util/cookie.h"
 
 static void check_get(apr_pool_t *p, const char *header, const char *name, apr_size_t max)
 {

@@ -27,7 +27,7 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
-#include "ta_jwt.h"
+#include "jose/jwt.h"
 
 #define NOW     APR_INT64_C(1700000000)
 #define LEEWAY  30

@@ -14,7 +14,7 @@
  *   - ta_sj_plain: the document with each marker replaced by its string;
  *   - ta_sj_encode: an envelope that dumps (no marker escapes), parses back,
  *     decodes (ta_sj_decode) to that same plain value (or, with more paths or
- *     longer ones than ta_superjson.h allows an input, is refused), has one meta.values
+ *     longer ones than trpc/superjson.h allows an input, is refused), has one meta.values
  *     entry per marker, and whose meta paths point at exactly the markers:
  *     turning every ["Date"] into ["undefined"] and decoding removes exactly
  *     the object members that were markers;
@@ -22,7 +22,7 @@
  */
 #include "fuzz_common.h"
 
-#include "ta_superjson.h"
+#include "trpc/superjson.h"
 
 #define ISO "2024-05-06T07:08:09.000Z"
 

@@ -27,8 +27,8 @@
 
 #include <apr_strings.h>
 
-#include "ta_trpc.h"
-#include "ta_superjson.h"
+#include "trpc/trpc.h"
+#include "trpc/superjson.h"
 
 static const char *const methods[8] = {
     "GET", "POST", "PUT", "DELETE", "PATCH", "get", NULL, "OPTIONS"

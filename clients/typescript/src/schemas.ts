@@ -6,7 +6,7 @@
  *   for what they reject): emails are trimmed and lower-cased, new passwords are 8..72 characters (the module
  *   counts bytes: bcrypt's limit), `amount` is a 32-bit integer.
  * - Output schemas are `.strict()`: an extra field on the wire (say a password hash) fails them. The client suite
- *   (t/client/schema-drift.test.mjs) parses real answers of the module with them, so these declarations cannot
+ *   (test/client/schema-drift.test.mjs) parses real answers of the module with them, so these declarations cannot
  *   drift from what the module sends.
  *
  * This file depends on zod only; it is the single source of the router types in ./router.ts and ./v10/router.ts.

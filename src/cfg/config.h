@@ -1,0 +1,146 @@
+/*
+ * cfg/config.h - per-server and per-directory configuration, and the directive
+ * table. Every field has an explicit "unset" value so merges can tell an
+ * inherited value from one set to its default; defaults are applied by the
+ * ta_conf_* getters below, in one place.
+ */
+#ifndef TA_CONFIG_H
+#define TA_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "jose/jwt.h"
+#include "util/redis_url.h"
+#include "trpc/trpc.h"
+
+#define TA_UNSET (-1)
+
+/* Rate-limit scopes (TrpcAuthRateLimit); src/store/ratelimit.c says what each counts. */
+typedef enum {
+    TA_RL_LOGIN_ACCOUNT = 0,         /* failed logins per account: slows down beyond */
+    TA_RL_LOGIN_IP,                  /* failed logins per client address */
+    TA_RL_REGISTER_IP,
+    TA_RL_REFRESH_SESSION,
+    TA_RL_LOGIN_ACCOUNT_IP,          /* failed logins per (account, client address) */
+    TA_RL_PASSWORD_USER,             /* wrong currentPassword per user */
+    TA_RL_PASSWORD_SESSION,          /* wrong currentPassword per session */
+    TA_RL__COUNT
+} ta_rate_scope_t;
+
+typedef struct {
+    int count;                       /* TA_UNSET when not configured */
+    apr_interval_time_t window;
+} ta_rate_limit_t;
+
+typedef struct ta_redis_pool ta_redis_pool_t;
+typedef struct ta_tokcache ta_tokcache_t;
+typedef struct ta_sesscache ta_sesscache_t;
+
+typedef struct {
+    /* Set by check_config: this server uses the module (src/hooks/lifecycle.c).
+     * Nothing below is checked, defaulted or started for a server that does not. */
+    int active;
+
+    /* Redis */
+    const ta_redis_url_t *redis;     /* TrpcAuthRedis, parsed; logs show redis->redacted only */
+    apr_interval_time_t redis_timeout;   /* TA_UNSET */
+    apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
+    const char *key_prefix;
+    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
+    apr_interval_time_t session_cache_age;  /* TA_UNSET; 0: no session cache */
+    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
+
+    /* Tokens */
+    ta_keyset_t *access_keys;
+    ta_keyset_t *refresh_keys;
+    apr_interval_time_t access_ttl;  /* TA_UNSET */
+    apr_interval_time_t refresh_ttl;
+    const char *issuer;
+    const char *audience;
+    int refresh_rotation;            /* TA_UNSET / 0 / 1 */
+    apr_interval_time_t refresh_grace;
+    int refresh_returns_access;
+    apr_interval_time_t clock_skew;  /* TA_UNSET: leeway on exp/iat/nbf */
+    /* Key of the deterministic refresh-token ids (jose/jti.h), derived at start
+     * from the refresh signing key; never leaves the process. */
+    unsigned char jti_key[32];
+    int token_cache_entries;         /* TA_UNSET; 0: no cache of verified access tokens */
+    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
+
+    /* Cookies */
+    const char *cookie_access;
+    const char *cookie_refresh;
+    const char *cookie_loggedin;
+    int cookie_secure;
+    const char *cookie_samesite;
+    const char *cookie_domain;
+
+    /* Passwords, limits, audit */
+    int bcrypt_cost;
+    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
+    ta_rate_limit_t rate[TA_RL__COUNT];
+    int audit_log;
+} ta_server_conf_t;
+
+typedef enum { TA_UNAUTH_401 = 0, TA_UNAUTH_REDIRECT, TA_UNAUTH_PASS } ta_unauth_action_t;
+
+typedef struct {
+    const char *location;            /* the <Location> path, the tRPC prefix */
+    int session_check;               /* TA_UNSET / 0 / 1 */
+    int transformer;                 /* TA_UNSET or ta_transformer_t */
+    apr_off_t max_body;              /* TA_UNSET */
+    int max_batch;
+    apr_array_header_t *cors_origins;/* of const char*, NULL = unset */
+    int unauth_action;               /* TA_UNSET or ta_unauth_action_t */
+    const char *unauth_url;
+    int auto_refresh;
+    const char *identity_header;
+    int pass_cookies;                /* TA_UNSET / 0 / 1: the module's cookies reach handlers */
+} ta_dir_conf_t;
+
+extern const command_rec ta_directives[];
+
+void *ta_create_server_conf(apr_pool_t *p, server_rec *s);
+void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *ta_create_dir_conf(apr_pool_t *p, char *dir);
+void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* Checks the merged configuration of a server that uses the module (keys
+ * present, cookie prefixes that browsers accept, ...) and fills in the
+ * defaults that later code reads directly; run by check_config, so
+ * `apachectl configtest` reports it. Returns an error message that names the
+ * directive, or NULL. */
+const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
+
+/* Logs, at start, settings that work but defeat themselves (SameSite=None
+ * without Secure). main_sc is the main server's (NULL when it does not use
+ * the module), so that virtual hosts that only inherit a problem do not repeat
+ * its warning. After ta_conf_check. */
+void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc);
+
+/* Getters that apply the defaults of CONTRACT §9. */
+apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
+apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc);
+int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
+int ta_conf_refresh_ttl(const ta_server_conf_t *sc);       /* seconds */
+int ta_conf_refresh_rotation(const ta_server_conf_t *sc);
+apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc);
+int ta_conf_clock_skew(const ta_server_conf_t *sc);        /* seconds */
+int ta_conf_token_cache_entries(const ta_server_conf_t *sc);
+apr_int64_t ta_conf_session_cache_ms(const ta_server_conf_t *sc);   /* 0: off */
+int ta_conf_cookie_secure(const ta_server_conf_t *sc);
+int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
+int ta_conf_audit_log(const ta_server_conf_t *sc);
+ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
+const char *ta_conf_rate_name(ta_rate_scope_t scope);   /* "login-account", ... */
+
+int ta_conf_session_check(const ta_dir_conf_t *dc);
+ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc);
+apr_off_t ta_conf_max_body(const ta_dir_conf_t *dc);
+int ta_conf_max_batch(const ta_dir_conf_t *dc);
+ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc);
+int ta_conf_auto_refresh(const ta_dir_conf_t *dc);
+int ta_conf_pass_cookies(const ta_dir_conf_t *dc);
+
+#endif
