@@ -56,7 +56,7 @@ sub child_threads {
 
 # Shared anonymous mappings of the parent (apr_shm without a file: the scoreboard, the module's metrics, ...).
 sub shared_segments {
-    my $pid = slurp("$dir/httpd.pid"); chomp $pid;
+    my $pid = $h->pid;
     return scalar(grep { /^\S+ rw-s .*\/dev\/zero \(deleted\)$/ } split /\n/, slurp("/proc/$pid/maps"));
 }
 
