@@ -63,7 +63,7 @@ is($r->code, 200, 'GET /trpcauth-metrics -> 200') or diag show($r);
 like($r->header('Content-Type') // '', qr{^text/plain; version=0\.0\.4}, '... text/plain; version=0.0.4');
 like($r->content, qr/^# HELP trpcauth_calls_total .+\n# TYPE trpcauth_calls_total counter\n/m,
      '... with # HELP and # TYPE lines');
-like($r->content, qr/^# TYPE trpcauth_redis_duration_seconds histogram\n(?:.*\n)*?trpcauth_redis_duration_seconds_bucket\{le="\+Inf"\} \d+\ntrpcauth_redis_duration_seconds_sum [\d.]+\ntrpcauth_redis_duration_seconds_count \d+$/m,
+like($r->content, qr/^# TYPE trpcauth_redis_duration_seconds histogram\ntrpcauth_redis_duration_seconds_bucket\{le="0\.00025"\} \d+\n(?:.*\n)*?trpcauth_redis_duration_seconds_bucket\{le="\+Inf"\} \d+\ntrpcauth_redis_duration_seconds_sum \d+\.\d{6}\ntrpcauth_redis_duration_seconds_count \d+$/m,
      '... and a latency histogram of the Redis round trips');
 is(tpost($bare, '/trpcauth-metrics', {})->code, 405, 'POST -> 405');
 

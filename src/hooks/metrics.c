@@ -207,6 +207,11 @@ static void prom_counters(request_rec *r, const ta_metrics_snapshot_t *m)
     }
 }
 
+/* Bucket bounds as Prometheus writes them (apr's %g drops the leading 0). */
+static const char *const bucket_le[TA_METRICS_BUCKETS] = {
+    "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.1", "0.5"
+};
+
 static void prom_store(request_rec *r, const ta_metrics_snapshot_t *m, apr_size_t i)
 {
     apr_uint64_t cumulative = 0;
@@ -230,12 +235,14 @@ static void prom_store(request_rec *r, const ta_metrics_snapshot_t *m, apr_size_
                           NULL));
     for (b = 0; b < TA_METRICS_BUCKETS; b++) {
         cumulative += m->store[s].bucket[b];
-        ap_rprintf(r, "%s_bucket{le=\"%g\"} %" APR_UINT64_T_FMT "\n", name,
-                   (double)ta_metrics_bucket_us[b] / 1e6, cumulative);
+        ap_rprintf(r, "%s_bucket{le=\"%s\"} %" APR_UINT64_T_FMT "\n", name, bucket_le[b],
+                   cumulative);
     }
     cumulative += m->store[s].bucket[TA_METRICS_BUCKETS];
     ap_rprintf(r, "%s_bucket{le=\"+Inf\"} %" APR_UINT64_T_FMT "\n", name, cumulative);
-    ap_rprintf(r, "%s_sum %.6f\n", name, (double)m->store[s].usec_sum / 1e6);
+    /* Seconds from integer microseconds, exactly. */
+    ap_rprintf(r, "%s_sum %" APR_UINT64_T_FMT ".%06" APR_UINT64_T_FMT "\n", name,
+               m->store[s].usec_sum / 1000000, m->store[s].usec_sum % 1000000);
     ap_rprintf(r, "%s_count %" APR_UINT64_T_FMT "\n", name, cumulative);
 }
 

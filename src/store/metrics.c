@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-/* 250 us .. 0.5 s: a Redis round trip on a LAN is 100-300 us, a primary-key
+/* 250 us .. 0.5 s (hooks/metrics.c writes the same bounds in seconds): a Redis round trip on a LAN is 100-300 us, a primary-key
  * query 200-500 us; the upper buckets catch a store that is struggling (the
  * timeouts default to 1-2 s). */
 const apr_interval_time_t ta_metrics_bucket_us[TA_METRICS_BUCKETS] = {
