@@ -3,6 +3,7 @@
  */
 #include "store/redis.h"
 #include "cfg/log.h"
+#include "store/metrics.h"
 
 #include <apr_reslist.h>
 #include <apr_strings.h>
@@ -294,8 +295,8 @@ static void drop_connection(request_rec *r)
 
 /* One command and its reply, error replies included; NULL (logged, the
  * connection marked broken) on a transport error. */
-static redisReply *round_trip(request_rec *r, int argc, const char **argv,
-                              const size_t *argvlen)
+static redisReply *send_command(request_rec *r, int argc, const char **argv,
+                                const size_t *argvlen)
 {
     redisContext *c = ta_redis_acquire(r);
     redisReply *reply;
@@ -321,6 +322,21 @@ static redisReply *round_trip(request_rec *r, int argc, const char **argv,
         if (!c->err) c->err = REDIS_ERR_OTHER;
         return NULL;
     }
+    return reply;
+}
+
+/* send_command(), counted and timed for the metrics (store/metrics.h): the
+ * one place every request's Redis command passes. A NOSCRIPT answer is not
+ * a failure (EVAL follows); any other error reply, or none, is. */
+static redisReply *round_trip(request_rec *r, int argc, const char **argv,
+                              const size_t *argvlen)
+{
+    apr_time_t start = apr_time_now();
+    redisReply *reply = send_command(r, argc, argv, argvlen);
+
+    ta_metrics_store(TA_M_REDIS, start,
+                     reply == NULL || (reply->type == REDIS_REPLY_ERROR
+                                       && strncmp(reply->str, "NOSCRIPT", 8) != 0));
     return reply;
 }
 
