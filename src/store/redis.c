@@ -239,8 +239,8 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     rp->max = threads;
     if (sc->redis->master_name
         && (rp->sentinel = ta_sentinel_create(p, s, sc->redis, ta_conf_redis_timeout(sc))) == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(104)
-                     "cannot create the Redis connection pool");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(129)
+                     "cannot create the Redis connection pool's Sentinel state");
         return APR_ENOMEM;
     }
     /* min 0: a child starts even when Redis is down; keep a few idle

@@ -301,9 +301,8 @@ int ta_sentinel_master(ta_sentinel_t *st, server_rec *s, const ta_redis_url_t *u
     rc = ask(&once, host, port, why, sizeof(why));
     close_conn(&once);
     if (rc != 0 && !quiet) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(121)
-                     "Redis %s: no Sentinel named the master (%s); requests that need "
-                     "Redis answer 503 until one does", u->redacted, why);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(128)
+                     "Redis %s: no Sentinel named the master (%s)", u->redacted, why);
     }
     return rc;
 }
