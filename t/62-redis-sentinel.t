@@ -7,8 +7,9 @@
 #    401; writes land on the new master without restarting httpd; sessions made before work; a logout after the
 #    switch makes the next auth.me 401 in every child (the session cache's listener followed the master);
 #  - no password (Redis, ACL user, Sentinel) reaches the error log.
-# Starts its own Redis master + replica + 3 Sentinels on ports TRPCAUTH_TEST_SENTINEL_PORT (default 56531) .. +4, and
-# its own httpd (the MPM of the run) with the suite's PostgreSQL; everything is stopped in END.
+# Starts its own Redis master + replica + 3 Sentinels on ports TRPCAUTH_TEST_SENTINEL_PORT (default 56531) .. +4 (a
+# port in use is replaced by a free one), and its own httpd (the MPM of the run, several children, one port per
+# virtual host; not TrpcHttpd's one-child event server) with the suite's PostgreSQL; everything is stopped in END.
 use strict;
 use warnings;
 use FindBin ();
@@ -19,12 +20,14 @@ use IO::Socket::INET ();
 use Time::HiRes qw(sleep time);
 use TrpcT;
 use TrpcSess;
+use TrpcHttpd ();
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
 my $pg = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
 my $mpm = Apache::Test::config()->{server}{mpm}
     || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
+my $mods = TrpcHttpd::modules_dir();
 my $sentinel_bin = -x '/usr/bin/redis-sentinel' ? '/usr/bin/redis-sentinel' : undef;
 
 plan skip_all => 'redis-sentinel not installed (scripts/install-deps)' unless $sentinel_bin;
@@ -32,10 +35,7 @@ plan tests => 44;
 
 # The ports lie in Linux's ephemeral range, where any outgoing connection on this machine may hold one for a while:
 # a port that cannot be bound now is replaced by a free one the kernel picks.
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp') or die;
-    my $p = $s->sockport; close $s; return $p;
-}
+sub free_port { TrpcHttpd::free_port() }
 sub pick_port {
     my $want = shift;
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => $want, Proto => 'tcp',
@@ -163,9 +163,9 @@ sub httpd_conf {
     return <<"CONF";
 ServerRoot "$dir"
 ServerName localhost
-LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
 LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"
 User nobody
 Group nogroup
