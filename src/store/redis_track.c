@@ -263,8 +263,9 @@ static void serve(listener_t *l, redisContext *c)
 
         if (l->sentinel && !ta_sentinel_current(l->sentinel, c)) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(127)
-                         "TrpcAuthSessionCache: the Redis master of %s moved; the cache is "
-                         "emptied and the listener follows it", l->sc->redis->redacted);
+                         "TrpcAuthSessionCache: the Redis master of %s moved (or the "
+                         "Sentinels cannot confirm it); the cache is emptied and the listener "
+                         "follows the master they name", l->sc->redis->redacted);
             l->switched = 1;
             return;
         }

@@ -37,7 +37,6 @@ struct ta_sentinel {
     int answered;                     /* ... and whether one of them named the master */
     int stale;                        /* the master proved wrong: ask before using it */
     int reported;                     /* the outage was logged */
-    apr_uint32_t generation;
     void (*on_switch)(void *);
     void *on_switch_data;
 };
@@ -227,7 +226,6 @@ static void learn(ta_sentinel_t *st, int rc, const char *host, int port, const c
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, st->s, TA_LOGNO(122)
                          "Redis %s: the Sentinels name %s:%d master (was %s:%d); connections "
                          "follow it", u->redacted, host, port, st->host, st->port);
-            st->generation++;
             if (st->on_switch) {
                 st->on_switch(st->on_switch_data);
             }
@@ -350,16 +348,6 @@ int ta_sentinel_current(ta_sentinel_t *st, const redisContext *c)
         return 0;
     }
     return port == c->tcp.port && strcmp(host, c->tcp.host) == 0;
-}
-
-apr_uint32_t ta_sentinel_generation(ta_sentinel_t *st)
-{
-    apr_uint32_t g;
-
-    LOCK(st);
-    g = st->generation;
-    UNLOCK(st);
-    return g;
 }
 
 void ta_sentinel_on_switch(ta_sentinel_t *st, void (*fn)(void *), void *data)

@@ -71,9 +71,6 @@ void ta_sentinel_suspect(ta_sentinel_t *st, const char *host, int port);
  * another thread is asking (then the last answer counts: never waits). */
 int ta_sentinel_current(ta_sentinel_t *st, const redisContext *c);
 
-/* The number of times the master's address changed in this child. */
-apr_uint32_t ta_sentinel_generation(ta_sentinel_t *st);
-
 /* fn(data) runs, under the state's lock, whenever the master's address
  * changes (the session cache empties itself: its invalidations came from the
  * old master). One hook per state. */
