@@ -13,6 +13,8 @@
 #include "jose/jwt.h"
 #include "util/redis_url.h"
 #include "trpc/trpc.h"
+#include "mail/message.h"
+#include "mail/template.h"
 
 #define TA_UNSET (-1)
 
@@ -81,6 +83,15 @@ typedef struct {
     const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
     ta_rate_limit_t rate[TA_RL__COUNT];
     int audit_log;
+
+    /* Mail delivery (issue 14; the delivery process: src/hooks/maild.c) */
+    const ta_mail_relay_t *mail_relay;   /* TrpcAuthMailRelay; NULL: no delivery process.
+                                          * Holds the password: logs show mail_relay->redacted */
+    const char *mail_from_addr;          /* TrpcAuthMailFrom: the envelope sender ... */
+    const char *mail_from;               /* ... and the From header */
+    const ta_mail_template_t *mail_template[TA_MAIL_KIND__COUNT];  /* NULL: the shipped text */
+    apr_interval_time_t mail_retry_min;  /* TrpcAuthMailRetry; TA_UNSET */
+    apr_interval_time_t mail_retry_max;
 } ta_server_conf_t;
 
 typedef enum { TA_UNAUTH_401 = 0, TA_UNAUTH_REDIRECT, TA_UNAUTH_PASS } ta_unauth_action_t;
@@ -134,6 +145,10 @@ int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
 const char *ta_conf_rate_name(ta_rate_scope_t scope);   /* "login-account", ... */
+const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_conf_t *sc,
+                                                ta_mail_kind_t kind);
+apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc);
+apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc);
 
 int ta_conf_session_check(const ta_dir_conf_t *dc);
 ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc);

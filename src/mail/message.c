@@ -304,7 +304,7 @@ const char *ta_mail_relay_parse(apr_pool_t *p, const char *text, ta_mail_relay_t
 {
     ta_mail_relay_t *r = apr_pcalloc(p, sizeof(*r));
     const char *shown = ta_redis_url_redact(p, text);
-    const char *scheme, *host;
+    const char *scheme, *host, *ehlo = "";
     apr_uri_t u;
     int port;
 
@@ -325,8 +325,18 @@ const char *ta_mail_relay_parse(apr_pool_t *p, const char *text, ta_mail_relay_t
     else {
         return apr_psprintf(p, "'%s': the scheme must be smtp or smtps", shown);
     }
-    if ((u.path && *u.path && strcmp(u.path, "/") != 0) || u.query || u.fragment) {
-        return apr_psprintf(p, "'%s' must not have a path, query or fragment", shown);
+    if (u.query || u.fragment) {
+        return apr_psprintf(p, "'%s' must not have a query or fragment", shown);
+    }
+    if (u.path && *u.path && strcmp(u.path, "/") != 0) {
+        const char *c;
+
+        for (c = u.path + 1; *c; c++) {
+            if (!apr_isalnum(*c) && *c != '-' && *c != '.') {
+                return apr_psprintf(p, "'%s': the path can only be a host name (for EHLO)", shown);
+            }
+        }
+        ehlo = u.path;
     }
     if (u.port_str != NULL) {
         char *end;
@@ -351,9 +361,9 @@ const char *ta_mail_relay_parse(apr_pool_t *p, const char *text, ta_mail_relay_t
         }
     }
     host = strchr(u.hostname, ':') ? apr_pstrcat(p, "[", u.hostname, "]", NULL) : u.hostname;
-    r->url = apr_psprintf(p, "%s://%s:%d", scheme, host, port);
-    r->redacted = apr_psprintf(p, "%s://%s%s%s%s:%d", scheme, r->user ? u.user : "",
-                               r->password ? ":***" : "", r->user ? "@" : "", host, port);
+    r->url = apr_psprintf(p, "%s://%s:%d%s", scheme, host, port, ehlo);
+    r->redacted = apr_psprintf(p, "%s://%s%s%s%s:%d%s", scheme, r->user ? u.user : "",
+                               r->password ? ":***" : "", r->user ? "@" : "", host, port, ehlo);
     *out = r;
     return NULL;
 }

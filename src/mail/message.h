@@ -55,10 +55,11 @@ int ta_mail_address_ok(const char *addr);
 const char *ta_mail_from_parse(apr_pool_t *p, const char *text, const char **addr,
                                const char **header);
 
-/* TrpcAuthMailRelay: smtp://[user[:password]@]host[:port] (port 25, STARTTLS
- * when the relay offers it; required when there is a password) or
- * smtps://... (port 465, TLS from the start). User and password are
- * percent-decoded. */
+/* TrpcAuthMailRelay: smtp://[user[:password]@]host[:port][/ehlo-name] (port
+ * 25, STARTTLS when the relay offers it; required when there is a password)
+ * or smtps://... (port 465, TLS from the start). User and password are
+ * percent-decoded; the optional path is the name the client greets the relay
+ * with (EHLO; libcurl's default otherwise). */
 typedef struct {
     const char *url;           /* for libcurl, without the credentials */
     const char *user;          /* NULL: no AUTH */
