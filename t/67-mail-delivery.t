@@ -27,8 +27,8 @@ plan tests => 45;
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
 my $mpm = (Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event';
-my $pg_port = Apache::Test::vars('trpc_pg_port');
-my $redis_port = Apache::Test::vars('trpc_redis_port');
+my $pg_port = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
+my $redis_port = Apache::Test::vars('trpc_redis_port') || $ENV{TRPCAUTH_TEST_REDIS_PORT} || 56379;
 my $dir = tempdir(CLEANUP => !$ENV{TRPCAUTH_TEST_KEEP});
 chmod 0755, $dir;
 # A schema of this run's own: a delivery process of another server (even one left over from an interrupted run) on
