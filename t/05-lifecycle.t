@@ -9,23 +9,19 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
-use File::Temp qw(tempdir);
-use IO::Socket::INET ();
 use TrpcT;
+use TrpcHttpd;
 
 plan tests => 19;
 
-my $httpd = Apache::Test::vars('httpd');
-my $top = Apache::Test::vars('top_dir');
-my $dir = tempdir(CLEANUP => 1);
-chmod 0755, $dir;
-
-sub spit { my ($f, $d) = @_; open my $fh, '>:raw', $f or die "$f: $!"; print $fh $d; close $fh }
-sub slurp { my $f = shift; open my $fh, '<:raw', $f or return ''; local $/; return scalar <$fh> }
+my $h = TrpcHttpd->new;
+my $dir = $h->dir;
+my $PORT = $h->port;
+*spit = \&TrpcHttpd::spit;
+*slurp = \&TrpcHttpd::slurp;
 
 spit("$dir/a.key", ('a' x 48) . "\n");
 spit("$dir/r.key", ('r' x 48) . "\n");
-mkdir "$dir/htdocs"; chmod 0755, "$dir/htdocs";
 spit("$dir/htdocs/index.html", "static\n");
 chmod 0644, "$dir/htdocs/index.html";
 # A directory whose .htaccess names the handler: invisible to check_config.
@@ -33,69 +29,8 @@ mkdir "$dir/htdocs/api"; chmod 0755, "$dir/htdocs/api";
 spit("$dir/htdocs/api/.htaccess", "SetHandler trpcauth\n");
 chmod 0644, "$dir/htdocs/api/.htaccess";
 
-# A free loopback port.
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp') or die;
-    my $p = $s->sockport; close $s; return $p;
-}
-my $PORT = free_port();
-
-# A configuration: the event MPM, mod_dbd, optionally the module, plus $extra.
-sub conf {
-    my (%o) = @_;
-    my $load = $o{no_module} ? '' : qq{LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"};
-    my $dbd = $o{no_dbd} ? '' : 'LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so';
-    my $conf = "$dir/httpd.conf";
-    spit($conf, <<"CONF");
-ServerRoot "$dir"
-ServerName localhost
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
-LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
-$dbd
-$load
-User nobody
-Group nogroup
-Listen 127.0.0.1:$PORT
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 8
-MinSpareThreads 1
-MaxSpareThreads 8
-MaxRequestWorkers 8
-ErrorLog "$dir/error_log"
-LogLevel $o{loglevel}
-PidFile "$dir/httpd.pid"
-DocumentRoot "$dir/htdocs"
-<Directory "$dir/htdocs">
-    Require all granted
-    AllowOverride FileInfo
-</Directory>
-$o{extra}
-CONF
-    return $conf;
-}
-sub configtest {
-    my $conf = conf(loglevel => 'warn', extra => '', @_);
-    my $out = qx{'$httpd' -t -f '$conf' 2>&1};
-    return ($? >> 8, $out);
-}
-
-# Starts httpd on conf(%o), runs $code->(), stops it; returns the error log of that run.
-sub with_server {
-    my ($code, %o) = @_;
-    my $conf = conf(loglevel => 'warn', extra => '', %o);
-    unlink "$dir/error_log", "$dir/httpd.pid";
-    system($httpd, '-f', $conf, '-k', 'start') == 0 or return "start failed";
-    for (1 .. 100) { last if -s "$dir/httpd.pid" && IO::Socket::INET->new("127.0.0.1:$PORT"); select undef, undef, undef, 0.05 }
-    eval { $code->() };
-    my $err = $@;
-    system($httpd, '-f', $conf, '-k', 'stop');
-    for (1 .. 100) { last unless -e "$dir/httpd.pid"; select undef, undef, undef, 0.05 }
-    Test::More::diag("server code died: $err") if $err;
-    return slurp("$dir/error_log");
-}
+sub configtest { $h->configtest(@_) }
+sub with_server { my $code = shift; $h->with_server($code, @_) }
 
 # Threads of the server's children (the listener thread of a session cache would add one per child), counted once
 # the count has settled (the MPM starts its worker threads after the child itself; slower under ASan).

@@ -11,58 +11,28 @@ use warnings;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use File::Temp qw(tempdir);
-use IO::Socket::INET ();
 use Time::HiRes qw(sleep);
 use TrpcT;
 use TrpcSess;
+use TrpcHttpd;
 
 plan tests => 11;
 
-my $httpd = Apache::Test::vars('httpd');
-my $top = Apache::Test::vars('top_dir');
 my $pg = Apache::Test::vars('trpc_pg_port');
 my $redis = Apache::Test::vars('trpc_redis_port');
-my $dir = tempdir(CLEANUP => 1);
-chmod 0755, $dir;
+my $h = TrpcHttpd->new;
+my $dir = $h->dir;
+my $PORT = $h->port;
 my $APP = "trpcwarm_$$";
-
-sub spit { my ($f, $d) = @_; open my $fh, '>:raw', $f or die "$f: $!"; print $fh $d; close $fh }
-sub slurp { my $f = shift; open my $fh, '<:raw', $f or return ''; local $/; return scalar <$fh> }
-
-spit("$dir/a.key", ('a' x 48) . "\n");
-spit("$dir/r.key", ('r' x 48) . "\n");
-
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp') or die;
-    my $p = $s->sockport; close $s; return $p;
-}
-my $PORT = free_port();
 my $BASE = "http://127.0.0.1:$PORT/trpc";
+
+TrpcHttpd::spit("$dir/a.key", ('a' x 48) . "\n");
+TrpcHttpd::spit("$dir/r.key", ('r' x 48) . "\n");
 
 # Starts httpd with mod_dbd settings $dbd, runs $code->(), stops it; returns the error log.
 sub with_server {
     my ($dbd, $code) = @_;
-    my $conf = "$dir/httpd.conf";
-    spit($conf, <<"CONF");
-ServerRoot "$dir"
-ServerName localhost
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
-LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"
-User nobody
-Group nogroup
-Listen 127.0.0.1:$PORT
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 8
-MinSpareThreads 1
-MaxSpareThreads 8
-MaxRequestWorkers 8
-ErrorLog "$dir/error_log"
-LogLevel warn trpcauth:debug
-PidFile "$dir/httpd.pid"
+    return $h->with_server($code, loglevel => 'warn trpcauth:debug', extra => <<"CONF");
 DBDriver pgsql
 DBDParams "host=127.0.0.1 port=$pg dbname=trpcauth user=trpcauth connect_timeout=2 application_name=$APP"
 DBDMin 0
@@ -77,15 +47,6 @@ TrpcAuthBcryptCost 4
     SetHandler trpcauth
 </Location>
 CONF
-    unlink "$dir/error_log", "$dir/httpd.pid";
-    system($httpd, '-f', $conf, '-k', 'start') == 0 or return "start failed";
-    for (1 .. 100) { last if -s "$dir/httpd.pid" && IO::Socket::INET->new("127.0.0.1:$PORT"); sleep 0.05 }
-    eval { $code->() };
-    my $err = $@;
-    system($httpd, '-f', $conf, '-k', 'stop');
-    for (1 .. 100) { last unless -e "$dir/httpd.pid"; sleep 0.05 }
-    Test::More::diag("server code died: $err") if $err;
-    return slurp("$dir/error_log");
 }
 
 # The server's PostgreSQL backends: "pid|last statement" lines, sorted.

@@ -23,6 +23,7 @@
 #include "hooks/maild.h"
 #include "cfg/config.h"
 #include "store/db.h"
+#include "store/email.h"
 #include "store/dbwarm.h"
 #include "cfg/log.h"
 #include "util/password.h"
@@ -243,6 +244,7 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
          * statements too; the others share the main server's. */
         if (dbd && first_time(dbd_seen, ap_get_module_config(sp->module_config, dbd))) {
             ta_db_prepare_statements(sp);
+            ta_email_prepare_statements(sp);
         }
         if ((sc->dummy_hash = dummy_hash(ptemp, sp, ta_conf_bcrypt_cost(sc))) == NULL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sp, TA_LOGNO(3)

@@ -72,7 +72,7 @@ typedef struct queue {
     const char *conninfo;             /* its DBDParams */
     const ta_mail_relay_t *relay;
     const char *from_addr, *from, *domain;
-    const ta_mail_template_t *tpl[TA_MAIL_KIND__COUNT];
+    const ta_mail_template_t *tpl[TA_MAIL__COUNT];
     apr_interval_time_t retry_min, retry_max;
     apr_array_header_t *keys;         /* of unsigned char *: the seal keys of its servers */
     /* in the process */
@@ -170,7 +170,7 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
             q->from_addr = sc->mail_from_addr;
             q->from = sc->mail_from;
             q->domain = strchr(sc->mail_from_addr, '@') + 1;
-            for (k = 0; k < TA_MAIL_KIND__COUNT; k++) {
+            for (k = 0; k < TA_MAIL__COUNT; k++) {
                 q->tpl[k] = ta_conf_mail_template(p, sc, (ta_mail_kind_t)k);
             }
             q->retry_min = ta_conf_mail_retry_min(sc);

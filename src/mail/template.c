@@ -9,13 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const kind_names[TA_MAIL_KIND__COUNT] = {
+static const char *const kind_names[TA_MAIL__COUNT] = {
     "verify-email", "reset-password",
 };
 
 /* The shipped texts: test/unit/test_mail.c checks that conf/mail/<kind>.txt
  * holds exactly these. */
-static const char *const default_texts[TA_MAIL_KIND__COUNT] = {
+static const char *const default_texts[TA_MAIL__COUNT] = {
     "Subject: Confirm your email address\n"
     "\n"
     "Hello,\n"
@@ -44,7 +44,7 @@ int ta_mail_kind_from_name(const char *name)
 {
     int i;
 
-    for (i = 0; i < TA_MAIL_KIND__COUNT; i++) {
+    for (i = 0; i < TA_MAIL__COUNT; i++) {
         if (strcmp(name, kind_names[i]) == 0) {
             return i;
         }

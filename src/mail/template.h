@@ -25,7 +25,7 @@
 typedef enum {
     TA_MAIL_VERIFY_EMAIL = 0,
     TA_MAIL_RESET_PASSWORD,
-    TA_MAIL_KIND__COUNT
+    TA_MAIL__COUNT
 } ta_mail_kind_t;
 
 #define TA_MAIL_TEMPLATE_MAX (64 * 1024)

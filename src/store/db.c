@@ -29,10 +29,7 @@ extern module AP_MODULE_DECLARE_DATA trpcauth_module;
                   ISO("created_at") ", " ISO("updated_at")
 #define EPOCH_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-typedef struct {
-    const char *label;
-    const char *sql;
-} statement_t;
+typedef ta_db_stmt_t statement_t;
 
 enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
        ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST_USER_REHASH, ST__COUNT };
@@ -133,7 +130,7 @@ void ta_db_prepare_statements(server_rec *s)
 }
 
 /* A pooled connection and the prepared statement, or SERVICE_UNAVAILABLE. */
-static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
+static ta_error_t *statement(request_rec *r, const statement_t *which, ap_dbd_t **dbd,
                              apr_dbd_prepared_t **st)
 {
     note_busy(r);
@@ -143,11 +140,11 @@ static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
                       "PostgreSQL unavailable (mod_dbd gave no connection)");
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
-    *st = apr_hash_get((*dbd)->prepared, statements[which].label, APR_HASH_KEY_STRING);
+    *st = apr_hash_get((*dbd)->prepared, which->label, APR_HASH_KEY_STRING);
     if (*st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(202)
                       "prepared statement %s missing (schema not migrated?)",
-                      statements[which].label);
+                      which->label);
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
     return NULL;
@@ -198,7 +195,7 @@ static apr_status_t clear_result(void *res)
 
 /* Runs prepared statement which on dbd; on DB_OK *out (when wanted) is the
  * result, cleared with r->pool. *err gets a message for the log otherwise. */
-static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
+static int execute(request_rec *r, ap_dbd_t *dbd, const statement_t *which, PGresult **out,
                    int nargs, const char **args, const char **err)
 {
     ta_server_conf_t *sc = ap_get_module_config(r->server->module_config, &trpcauth_module);
@@ -208,7 +205,7 @@ static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
     int rv;
 
     if (conn == NULL
-        || !PQsendQueryPrepared(conn, statements[which].label, nargs, args, NULL, NULL, 0)) {
+        || !PQsendQueryPrepared(conn, which->label, nargs, args, NULL, NULL, 0)) {
         *err = conn ? apr_pstrdup(r->pool, PQerrorMessage(conn)) : "no connection";
         return DB_ERROR;
     }
@@ -245,26 +242,26 @@ static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
  * reconnect if needed, prepare the statement again on this connection (it is
  * ours alone for the request) and let the caller try once more. If the
  * statement still existed, preparing fails and the original error stands. */
-static int recover(request_rec *r, ap_dbd_t *dbd, int which)
+static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which)
 {
     apr_dbd_prepared_t *fresh = NULL;
 
     if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
-        || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, statements[which].sql,
-                           statements[which].label, &fresh) != 0) {
+        || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, which->sql,
+                           which->label, &fresh) != 0) {
         return -1;
     }
-    apr_hash_set(dbd->prepared, statements[which].label, APR_HASH_KEY_STRING, fresh);
+    apr_hash_set(dbd->prepared, which->label, APR_HASH_KEY_STRING, fresh);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(205)
                   "statement %s prepared again on a reconnected connection",
-                  statements[which].label);
+                  which->label);
     return 0;
 }
 
 /* Runs statement which, recovering once from a reconnected connection (not
  * after a timeout: that would wait again); SERVICE_UNAVAILABLE when it fails. */
-static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
-                       const char **args)
+static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGresult **res,
+                                 int nargs, const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
@@ -281,8 +278,55 @@ static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
     }
     if (rv != DB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
-                      statements[which].label, err);
+                      which->label, err);
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
+    return NULL;
+}
+
+static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
+                       const char **args)
+{
+    return run_statement(r, &statements[which], res, nargs, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* statements of other store units (src/store/email.c)                  */
+
+void ta_db_prepare(server_rec *s, const ta_db_stmt_t *st)
+{
+    if (ta_db_available()) {
+        dbd_prepare(s, st->sql, st->label);
+    }
+}
+
+/* Every column of a row as a string (SQL NULL: null). */
+static json_t *text_row(const PGresult *res, int row)
+{
+    json_t *a = json_array();
+    int c, n = PQnfields(res);
+
+    for (c = 0; c < n; c++) {
+        json_array_append_new(a, PQgetisnull(res, row, c) ? json_null()
+                                                         : json_string(PQgetvalue(res, row, c)));
+    }
+    return a;
+}
+
+ta_error_t *ta_db_query(request_rec *r, const ta_db_stmt_t *st, int nargs, const char **args,
+                        json_t **rows)
+{
+    PGresult *res = NULL;
+    ta_error_t *e;
+    int i, n;
+
+    *rows = NULL;
+    if ((e = run_statement(r, st, &res, nargs, args)) != NULL) {
+        return e;
+    }
+    *rows = ta_json_pool(r->pool, json_array());
+    for (i = 0, n = PQntuples(res); i < n; i++) {
+        json_array_append_new(*rows, text_row(res, i));
     }
     return NULL;
 }
