@@ -22,7 +22,7 @@ use POSIX ();
 use Time::HiRes qw(time sleep);
 use TrpcT;
 
-plan tests => 45;
+plan tests => 49;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -183,6 +183,8 @@ TrpcAuthMailRelay smtp://127.0.0.1:$SMTP
 TrpcAuthMailFrom "Test Sender <noreply\@mail67.test>"
 TrpcAuthMailTemplate verify-email $dir/verify.txt
 TrpcAuthMailRetry 500ms 2s
+TrpcAuthPublicURL http://app.test
+TrpcAuthBcryptCost 4
 MAIL
 
 sub configtest {
@@ -309,6 +311,41 @@ ok($r->{sent} && $r->{attempts} >= 3, "the row is marked sent after $r->{attempt
 my $log = slurp("$dir/error_log");
 like($log, qr/TRPCAUTH1455: mail relay smtp:\/\/127\.0\.0\.1:$SMTP: .*tries again/, 'the outage is logged (TRPCAUTH1455)');
 like($log, qr/TRPCAUTH1454: mail relay smtp:\/\/127\.0\.0\.1:$SMTP accepts mail again/, '... and the recovery (TRPCAUTH1454)');
+
+# ---- the relay down during requests: the calls answer at once, the mail follows --------------------------------
+
+sub call {
+    my ($proc, $input) = @_;
+    my $t = time;
+    my $res = bare_ua()->post("http://127.0.0.1:$PORT/trpc/$proc", 'Content-Type' => 'application/json',
+                              Content => enc($input));
+    return ($res, time - $t);
+}
+sink_stop();
+my $who = uniq_email('mail67e2e');
+my ($res1, $t1) = call('auth.register', { email => $who, password => 'mail67-password-1' });
+my ($res2, $t2) = call('auth.requestPasswordReset', { email => $who });
+ok($res1->code == 200 && $res2->code == 200 && (oget(dec($res2), qw(result data success)) // 0),
+   sprintf('relay down: auth.register and auth.requestPasswordReset succeed (%.0f ms, %.0f ms)', $t1 * 1000, $t2 * 1000))
+    or diag show($res1), show($res2);
+diag(sprintf('%s: with the relay down, auth.register took %.0f ms, auth.requestPasswordReset %.0f ms', $mpm,
+             $t1 * 1000, $t2 * 1000));
+my $pending = wait_for(15, sub {
+    psql("SELECT count(*) FROM $SCHEMA.mail_outbox WHERE recipient = '$who' AND sent_at IS NULL AND attempts > 0") == 2 });
+ok($pending, '... their two mails wait in the outbox, tried and failed');
+sink_start();
+$back = time;
+my @got = @{ wait_for(30, sub { my @m = mails_to($who); @m == 2 ? \@m : undef }) // [] };
+diag(sprintf('%s: the two mails arrived %.2f s after the relay came back', $mpm, time - $back));
+# (verify-email has this test's UTF-8 template)
+my ($vmail) = grep { Encode::decode('MIME-Header', $_->{head}{subject} // '') =~ /^Best\x{e4}tigen/ } @got;
+my ($rmail) = grep { ($_->{head}{subject} // '') eq 'Reset your password' } @got;
+ok($vmail && $rmail, 'relay back: both mails arrive (verification and reset)');
+my ($vtok) = ($vmail ? $vmail->{body} : '') =~ m{http://app\.test/[^\s]*[#&]token=([0-9a-f]+)\r\n};
+push @tokens, $vtok if $vtok;
+my ($res3) = call('auth.verifyEmail', { token => $vtok // 'none' });
+ok($vtok && $res3->code == 200, 'the link in the verification mail works: auth.verifyEmail accepts its token')
+    or diag show($res3);
 
 # ---- a graceful restart with mail pending ----------------------------------------------------------------------
 
