@@ -187,9 +187,20 @@ TrpcAuthPublicURL http://app.test
 TrpcAuthBcryptCost 4
 MAIL
 
+# With an AddressSanitizer build (scripts/test --asan), httpd runs with the runtime preloaded; reports go to
+# $dir/asan/ (the delivery process and the children write as www-data).
+mkdir "$dir/asan"; chmod 01777, "$dir/asan";
+sub with_asan {
+    my $code = shift;
+    local $ENV{LD_PRELOAD} = $ENV{TRPCAUTH_ASAN_RUNTIME} if $ENV{TRPCAUTH_ASAN_RUNTIME};
+    local $ENV{ASAN_OPTIONS} = "detect_leaks=0:abort_on_error=0:log_path=$dir/asan/asan"
+        if $ENV{TRPCAUTH_ASAN_RUNTIME};
+    return $code->();
+}
+sub httpd { my @args = @_; return with_asan(sub { system($httpd, @args) }) }
 sub configtest {
     my $conf = conf(shift);
-    my $out = qx{'$httpd' -t -f '$conf' 2>&1};
+    my $out = with_asan(sub { qx{'$httpd' -t -f '$conf' 2>&1} });
     return ($? >> 8, $out);
 }
 sub parent_pid { my $p = slurp("$dir/httpd.pid"); chomp $p; return $p }
@@ -227,7 +238,7 @@ is($rc, 0, 'the mail configuration of this test passes configtest') or diag $out
 mkdir "$dir/mail";
 sink_start();
 my $conf = conf($MAIL);
-system($httpd, '-f', $conf, '-k', 'start') == 0 or die "httpd does not start";
+httpd('-f', $conf, '-k', 'start') == 0 or die "httpd does not start";
 $started = 1;
 wait_for(20, sub { -s "$dir/httpd.pid" && IO::Socket::INET->new("127.0.0.1:$PORT") });
 my $d1 = wait_for(10, \&daemon_pid);
@@ -397,7 +408,7 @@ is($res->code, 401, 'the tRPC endpoint of the same server answers meanwhile');
 # ---- stop ---------------------------------------------------------------------------------------------------------
 
 my $last = daemon_pid();
-system($httpd, '-f', $conf, '-k', 'stop');
+httpd('-f', $conf, '-k', 'stop');
 wait_for(20, sub { !-e "$dir/httpd.pid" });
 ok($last && wait_for(10, sub { !kill 0, $last }), 'apache2 -k stop ends the delivery process');
 sink_stop();
@@ -408,17 +419,19 @@ is(scalar @leaks, 0, 'no token of any link is in the error log (' . scalar(@toke
 unlike($log, qr/#token=/, '... nor any link');
 like($log, qr/TRPCAUTH1453: mail outbox row \d+ \(verify-email\) sent through smtp:\/\/127\.0\.0\.1:$SMTP/,
      'LogLevel trpcauth:debug: each sent row is logged by id and kind');
-unlike($log, qr/Segmentation fault|AH00052|double free|corrupted/, 'no crash');
+my @asan = grep { slurp($_) =~ /ERROR: AddressSanitizer/ } glob "$dir/asan/asan*";
+ok($log !~ /Segmentation fault|AH00052|double free|corrupted/ && !@asan,
+   'no crash' . ($ENV{TRPCAUTH_ASAN_RUNTIME} ? ' and no AddressSanitizer report' : '')) or diag map { slurp($_) } @asan;
 
 # ---- used nowhere with a relay: no process --------------------------------------------------------------------
 
 $conf = conf('');
 unlink "$dir/httpd.pid";
-system($httpd, '-f', $conf, '-k', 'start') == 0 or die "httpd does not start";
+httpd('-f', $conf, '-k', 'start') == 0 or die "httpd does not start";
 wait_for(20, sub { -s "$dir/httpd.pid" && IO::Socket::INET->new("127.0.0.1:$PORT") });
 sleep 1;
 ok(parent_pid() && !daemon_pid(), 'without TrpcAuthMailRelay the parent starts no delivery process');
-system($httpd, '-f', $conf, '-k', 'stop');
+httpd('-f', $conf, '-k', 'stop');
 wait_for(20, sub { !-e "$dir/httpd.pid" });
 
 my $left = psql("SELECT count(*) FROM $SCHEMA.mail_outbox WHERE sent_at IS NULL AND coalesce(last_error, '') <> 'expired'");
@@ -428,7 +441,7 @@ psql("DROP SCHEMA IF EXISTS $SCHEMA CASCADE");
 # An interrupted run leaves no server, no relay and no schema behind.
 END {
     if ($started && -s "$dir/httpd.pid") {
-        system($httpd, '-f', "$dir/httpd.conf", '-k', 'stop');
+        httpd('-f', "$dir/httpd.conf", '-k', 'stop');
         wait_for(20, sub { !-e "$dir/httpd.pid" });
     }
     sink_stop() if $sink_pid;
