@@ -26,7 +26,11 @@ plan tests => 49;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
-my $mpm = (Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event';
+# The MPM of this run of the suite (t/run-apache-test runs it with event, then prefork): the one the suite's server
+# loaded, as Apache::Test found it; else the name of the configuration it inherited.
+my $mpm = eval { Apache::Test::config()->{mpm} } || eval { Apache::Test::config()->server->{mpm} }
+          || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
+$mpm = 'event' unless $mpm =~ /^(event|prefork|worker)\z/;
 my $pg_port = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
 my $redis_port = Apache::Test::vars('trpc_redis_port') || $ENV{TRPCAUTH_TEST_REDIS_PORT} || 56379;
 my $dir = tempdir(CLEANUP => !$ENV{TRPCAUTH_TEST_KEEP});
