@@ -365,7 +365,7 @@ static Suite *mail_suite(void)
     tcase_add_test(tc, a_template_with_a_nul_is_refused);
     tcase_add_test(tc, render_fills_every_placeholder);
     tcase_add_test(tc, render_refuses_values_that_would_add_lines);
-    tcase_add_loop_test(tc, shipped_files_equal_the_compiled_in_defaults, 0, TA_MAIL_KIND__COUNT);
+    tcase_add_loop_test(tc, shipped_files_equal_the_compiled_in_defaults, 0, TA_MAIL__COUNT);
     tcase_add_test(tc, kinds_by_name);
     tcase_add_test(tc, date_is_rfc5322_in_utc);
     tcase_add_loop_test(tc, subjects_are_ascii_or_encoded_words, 0,
