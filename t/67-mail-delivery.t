@@ -22,7 +22,7 @@ use POSIX ();
 use Time::HiRes qw(time sleep);
 use TrpcT;
 
-plan tests => 49;
+plan tests => 51;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -440,6 +440,32 @@ wait_for(20, sub { !-e "$dir/httpd.pid" });
 
 my $left = psql("SELECT count(*) FROM $SCHEMA.mail_outbox WHERE sent_at IS NULL AND coalesce(last_error, '') <> 'expired'");
 is($left, 0, 'nothing is left unsent in the outbox');
+
+# ---- a relay with a password: never in the clear, never in the log ------------------------------------------------
+
+# The sink offers neither STARTTLS nor AUTH: with a password in the relay URL the module must refuse to send
+# rather than log in in the clear, and say so without the password.
+sink_start();
+truncate "$dir/error_log", 0;
+$conf = conf(<<"AUTH");
+TrpcAuthMailRelay smtp://mailer:Sekr3t%40Pw\@127.0.0.1:$SMTP
+TrpcAuthMailFrom noreply\@mail67.test
+TrpcAuthMailRetry 500ms 2s
+AUTH
+httpd('-f', $conf, '-k', 'start') == 0 or die "httpd does not start";
+wait_for(20, sub { -s "$dir/httpd.pid" && IO::Socket::INET->new("127.0.0.1:$PORT") });
+my $to6 = uniq_email('mail67a');
+my $aid = enqueue(kind => 'reset-password', to => $to6, link => 'http://app.test/a#token=withauth');
+push @tokens, 'withauth';
+my $ar = wait_for(15, sub { my $r = row($aid); $r->{attempts} >= 1 ? $r : undef });
+ok($ar && !$ar->{sent} && !mails_to($to6) && $ar->{error} =~ /TLS|SSL/i,
+   'a relay URL with a password but no STARTTLS offered: nothing is sent (' . ($ar ? $ar->{error} : '') . ')');
+httpd('-f', $conf, '-k', 'stop');
+wait_for(20, sub { !-e "$dir/httpd.pid" });
+sink_stop();
+$log = slurp("$dir/error_log");
+ok($log =~ m{smtp://mailer:\*\*\*\@127\.0\.0\.1:$SMTP} && $log !~ /Sekr3t/ && $ar && $ar->{error} !~ /Sekr3t/,
+   '... the log shows the relay as mailer:***@, the password is in neither the log nor last_error') or diag $log;
 psql("DROP SCHEMA IF EXISTS $SCHEMA CASCADE");
 
 # An interrupted run leaves no server, no relay and no schema behind.
