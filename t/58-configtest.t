@@ -13,7 +13,7 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
-plan tests => 54;
+plan tests => 59;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -65,12 +65,18 @@ for my $case (['TrpcAuthMaxBatchSize 12x', qr/TrpcAuthMaxBatchSize: '12x' must b
               ['TrpcAuthBcryptCost 99999999999999999999', qr/TrpcAuthBcryptCost: .* must be a bcrypt cost/],
               ['TrpcAuthRateLimit login-ip 0 1m', qr/TrpcAuthRateLimit: '0' must be a count/],
               ['TrpcAuthRateLimit login-email 5 1m',
-               qr/TrpcAuthRateLimit: unknown scope 'login-email' \(login-account, login-account-ip, login-ip, register-ip, refresh-session, password-user, password-session\)/],
+               qr/TrpcAuthRateLimit: unknown scope 'login-email' \(login-account, login-account-ip, login-ip, register-ip, refresh-session, password-user, password-session, mail-address, mail-ip\)/],
               ['TrpcAuthAccessTokenTTL 15x', qr/TrpcAuthAccessTokenTTL: '15x' is not a lifetime/],
               ['TrpcAuthCORSOrigin *', qr/TrpcAuthCORSOrigin: '\*' is not allowed/],
               ['TrpcAuthSessionCache 1x', qr/TrpcAuthSessionCache: '1x' is not a duration/],
               ['TrpcAuthTokenCache -1', qr/TrpcAuthTokenCache: '-1' must be a number of entries/],
-              ['TrpcAuthTokenCache 2000000', qr/TrpcAuthTokenCache: '2000000' must be a number of entries/]) {
+              ['TrpcAuthTokenCache 2000000', qr/TrpcAuthTokenCache: '2000000' must be a number of entries/],
+              # issue 14: mail links
+              ['TrpcAuthPublicURL ftp://app.example.com', qr{TrpcAuthPublicURL: 'ftp://app.example.com' must start with http:// or https://}],
+              ['TrpcAuthPublicURL https://app.example.com/?x#y', qr/TrpcAuthPublicURL: .* without query, fragment/],
+              ['TrpcAuthMailPage reset /x', qr/TrpcAuthMailPage: unknown kind 'reset' \(verify-email, reset-password\)/],
+              ['TrpcAuthMailPage verify-email //evil.example', qr/TrpcAuthMailPage: '\/\/evil.example' must be a path/],
+              ['TrpcAuthVerifyEmailTTL 0', qr/TrpcAuthVerifyEmailTTL: '0' is not a lifetime/]) {
     ($rc, $out) = configtest("TrpcAuthAccessKey HS256 file:$dir/good.key\n$case->[0]");
     ok($rc != 0 && $out =~ $case->[1], "configtest refuses '$case->[0]', naming the directive") or diag $out;
 }

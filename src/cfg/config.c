@@ -8,6 +8,7 @@
 #include "cfg/config.h"
 #include "util/duration.h"
 #include "jose/jti.h"
+#include "jose/seal.h"
 #include "cfg/log.h"
 
 #include <apr_strings.h>
@@ -35,14 +36,21 @@ static const ta_rate_limit_t default_rate[TA_RL__COUNT] = {
     [TA_RL_LOGIN_ACCOUNT_IP] = { 10,  15 * 60 * APR_USEC_PER_SEC },
     [TA_RL_PASSWORD_USER]    = { 10,  15 * 60 * APR_USEC_PER_SEC },
     [TA_RL_PASSWORD_SESSION] = { 5,   15 * 60 * APR_USEC_PER_SEC },
+    [TA_RL_MAIL_ADDRESS]     = { 5,   3600 * APR_USEC_PER_SEC },
+    [TA_RL_MAIL_IP]          = { 20,  3600 * APR_USEC_PER_SEC },
 };
 
 static const char *const rate_scope_names[TA_RL__COUNT] = {
     "login-account", "login-ip", "register-ip", "refresh-session",
-    "login-account-ip", "password-user", "password-session",
+    "login-account-ip", "password-user", "password-session", "mail-address", "mail-ip",
 };
 
 extern module AP_MODULE_DECLARE_DATA trpcauth_module;
+
+/* E-mail verification and password reset: their fields, in their own section below. */
+static void mail_conf_init(ta_server_conf_t *sc);
+static void mail_conf_merge(ta_server_conf_t *m, const ta_server_conf_t *base,
+                            const ta_server_conf_t *add);
 
 /* ------------------------------------------------------------------ */
 /* create / merge                                                      */
@@ -68,6 +76,9 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
     for (i = 0; i < TA_RL__COUNT; i++) {
         sc->rate[i].count = TA_UNSET;
     }
+    mail_conf_init(sc);
+    sc->mail_retry_min = TA_UNSET;
+    sc->mail_retry_max = TA_UNSET;
     return sc;
 }
 
@@ -108,6 +119,28 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(audit_log);
     for (i = 0; i < TA_RL__COUNT; i++) {
         m->rate[i] = (add->rate[i].count != TA_UNSET) ? add->rate[i] : base->rate[i];
+    }
+    mail_conf_merge(m, base, add);
+    /* Mail: the relay and the sender each as one unit; templates kind by kind. */
+    MERGE_PTR(mail_relay);
+    if (add->mail_from) {
+        m->mail_from = add->mail_from;
+        m->mail_from_addr = add->mail_from_addr;
+    }
+    else {
+        m->mail_from = base->mail_from;
+        m->mail_from_addr = base->mail_from_addr;
+    }
+    for (i = 0; i < TA_MAIL__COUNT; i++) {
+        MERGE_PTR(mail_template[i]);
+    }
+    if (add->mail_retry_min != TA_UNSET) {
+        m->mail_retry_min = add->mail_retry_min;
+        m->mail_retry_max = add->mail_retry_max;
+    }
+    else {
+        m->mail_retry_min = base->mail_retry_min;
+        m->mail_retry_max = base->mail_retry_max;
     }
     return m;
 }
@@ -215,6 +248,19 @@ ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope)
 const char *ta_conf_rate_name(ta_rate_scope_t scope)
 {
     return rate_scope_names[scope];
+}
+const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_conf_t *sc,
+                                                ta_mail_kind_t kind)
+{
+    return sc->mail_template[kind] ? sc->mail_template[kind] : ta_mail_template_default(p, kind);
+}
+apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->mail_retry_min, 2 * APR_USEC_PER_SEC);
+}
+apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->mail_retry_max, 5 * 60 * APR_USEC_PER_SEC);
 }
 int ta_conf_session_check(const ta_dir_conf_t *dc)
 {
@@ -454,7 +500,8 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *scope
     }
     if (i == TA_RL__COUNT) {
         return fail(cmd, "unknown scope '%s' (login-account, login-account-ip, login-ip, "
-                    "register-ip, refresh-session, password-user, password-session)", scope);
+                    "register-ip, refresh-session, password-user, password-session, "
+                    "mail-address, mail-ip)", scope);
     }
     if (parse_range(count, 1, 1000000, &n) != 0) {
         return fail(cmd, "'%s' must be a count from 1 to 1000000", count);
@@ -465,6 +512,110 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *scope
     sc->rate[i].count = (int)n;
     sc->rate[i].window = w;
     return NULL;
+}
+
+/* ---- e-mail verification and password reset (issue 14) ---------------- */
+
+/* TrpcAuthPublicURL http(s)://host[:port][/prefix]: where the app lives for
+ * the people who get the mail. Never taken from the request (a Host header
+ * chosen by an attacker would send reset links to the attacker's site). */
+static const char *set_public_url(cmd_parms *cmd, void *dummy, const char *url)
+{
+    const char *host, *c;
+    apr_size_t n;
+
+    if (strncmp(url, "https://", 8) == 0)     host = url + 8;
+    else if (strncmp(url, "http://", 7) == 0) host = url + 7;
+    else return fail(cmd, "'%s' must start with http:// or https://", url);
+    if (*host == '\0' || *host == '/') {
+        return fail(cmd, "'%s' has no host", url);
+    }
+    for (c = url; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("#?\"<>\\'`", *c)) {
+            return fail(cmd, "'%s' must be a plain URL without query, fragment, quotes or spaces",
+                        url);
+        }
+    }
+    n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') n--;
+    server_conf(cmd)->public_url = apr_pstrndup(cmd->pool, url, n);
+    return NULL;
+}
+
+/* TrpcAuthMailPage kind /path[#route]: the token is added to the fragment. */
+static const char *set_mail_page(cmd_parms *cmd, void *dummy, const char *kind, const char *path)
+{
+    const char *c;
+    int k;
+
+    for (k = 0; k < TA_MAIL__COUNT; k++) {
+        if (strcmp(kind, ta_conf_mail_kind_name(k)) == 0) break;
+    }
+    if (k == TA_MAIL__COUNT) {
+        return fail(cmd, "unknown kind '%s' (verify-email, reset-password)", kind);
+    }
+    if (path[0] != '/' || path[1] == '/') {
+        return fail(cmd, "'%s' must be a path that starts with a single '/'", path);
+    }
+    for (c = path; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || strchr("\"<>\\'`", *c)) {
+            return fail(cmd, "'%s' may not hold spaces, quotes or control characters", path);
+        }
+    }
+    server_conf(cmd)->mail_page[k] = path;
+    return NULL;
+}
+
+static void mail_conf_init(ta_server_conf_t *sc)
+{
+    int k;
+
+    sc->require_verified_email = TA_UNSET;
+    sc->verify_on_register = TA_UNSET;
+    for (k = 0; k < TA_MAIL__COUNT; k++) {
+        sc->mail_ttl[k] = TA_UNSET;
+    }
+}
+
+static void mail_conf_merge(ta_server_conf_t *m, const ta_server_conf_t *base,
+                            const ta_server_conf_t *add)
+{
+    int k;
+
+    MERGE_INT(require_verified_email);
+    MERGE_INT(verify_on_register);
+    MERGE_PTR(public_url);
+    for (k = 0; k < TA_MAIL__COUNT; k++) {
+        MERGE_PTR(mail_page[k]);
+        MERGE_INT(mail_ttl[k]);
+    }
+}
+
+static const char *const mail_kind_names[TA_MAIL__COUNT] = { "verify-email", "reset-password" };
+static const char *const mail_default_page[TA_MAIL__COUNT] = { "/#verify-email", "/#reset-password" };
+static const apr_interval_time_t mail_default_ttl[TA_MAIL__COUNT] = {
+    24 * 3600 * APR_USEC_PER_SEC, 3600 * APR_USEC_PER_SEC
+};
+
+const char *ta_conf_mail_kind_name(ta_mail_kind_t kind)
+{
+    return mail_kind_names[kind];
+}
+const char *ta_conf_mail_page(const ta_server_conf_t *sc, ta_mail_kind_t kind)
+{
+    return sc->mail_page[kind] ? sc->mail_page[kind] : mail_default_page[kind];
+}
+int ta_conf_mail_ttl(const ta_server_conf_t *sc, ta_mail_kind_t kind)
+{
+    return (int)apr_time_sec(OR_DEFAULT(sc->mail_ttl[kind], mail_default_ttl[kind]));
+}
+int ta_conf_require_verified_email(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->require_verified_email, 0);
+}
+int ta_conf_verify_on_register(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->verify_on_register, 1);
 }
 
 static const char *set_dir_flag(cmd_parms *cmd, void *dcv, int flag)
@@ -559,6 +710,96 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *na
     return NULL;
 }
 
+/* ---- mail delivery (issue 14) ---- */
+
+/* TrpcAuthMailRelay smtp[s]://[user:password@]host[:port][/ehlo-name] */
+static const char *set_mail_relay(cmd_parms *cmd, void *dummy, const char *url)
+{
+    ta_mail_relay_t *r;
+    const char *err = ta_mail_relay_parse(cmd->pool, url, &r);
+
+    if (err != NULL) {
+        return fail(cmd, "%s", err);
+    }
+    server_conf(cmd)->mail_relay = r;
+    return NULL;
+}
+
+/* TrpcAuthMailFrom "Name <address>" */
+static const char *set_mail_from(cmd_parms *cmd, void *dummy, const char *text)
+{
+    ta_server_conf_t *sc = server_conf(cmd);
+    const char *err = ta_mail_from_parse(cmd->pool, text, &sc->mail_from_addr, &sc->mail_from);
+
+    return err ? fail(cmd, "%s", err) : NULL;
+}
+
+/* TrpcAuthMailTemplate KIND FILE: read and checked now (by root, at start),
+ * so a bad template fails configtest, not a delivery. */
+static const char *set_mail_template(cmd_parms *cmd, void *dummy, const char *kind,
+                                     const char *file)
+{
+    const char *path = ap_server_root_relative(cmd->temp_pool, file), *err;
+    int k = ta_mail_kind_from_name(kind);
+    ta_mail_template_t *t;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len;
+    apr_status_t rv;
+    char *buf;
+
+    if (k < 0) {
+        return fail(cmd, "unknown kind '%s' (verify-email or reset-password)", kind);
+    }
+    if (path == NULL) {
+        return fail(cmd, "bad path '%s'", file);
+    }
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
+        != APR_SUCCESS) {
+        char e[120];
+        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
+        || fi.size > TA_MAIL_TEMPLATE_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: %s is larger than 64 KB", cmd->cmd->name, path);
+    }
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(cmd->pool, len + 1);
+    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
+    apr_file_close(f);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read %s", cmd->cmd->name, path);
+    }
+    t = apr_pcalloc(cmd->pool, sizeof(*t));
+    if ((err = ta_mail_template_parse(cmd->pool, buf, len, t)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s %s: %s: %s", cmd->cmd->name, kind, path, err);
+    }
+    server_conf(cmd)->mail_template[k] = t;
+    return NULL;
+}
+
+/* TrpcAuthMailRetry FIRST MAX: the wait after a failed delivery, doubled on
+ * every failure up to MAX. */
+static const char *set_mail_retry(cmd_parms *cmd, void *dummy, const char *first,
+                                  const char *max)
+{
+    ta_server_conf_t *sc = server_conf(cmd);
+    apr_interval_time_t a, b;
+
+    if (ta_duration_parse(first, &a) != 0 || a < apr_time_from_msec(100)
+        || a > apr_time_from_sec(3600)) {
+        return fail(cmd, "'%s' is not a duration from 100ms to 1h", first);
+    }
+    if (ta_duration_parse(max, &b) != 0 || b < a || b > apr_time_from_sec(86400)) {
+        return fail(cmd, "'%s' is not a duration from the first wait to 1d", max);
+    }
+    sc->mail_retry_min = a;
+    sc->mail_retry_max = b;
+    return NULL;
+}
+
 #define SRV(f) (void *)APR_OFFSETOF(ta_server_conf_t, f)
 #define DIR(f) (void *)APR_OFFSETOF(ta_dir_conf_t, f)
 #define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_AUTHCFG)
@@ -633,9 +874,37 @@ const command_rec ta_directives[] = {
         "backends of AuthType trpcauth locations (default Off: removed)"),
     AP_INIT_TAKE3("TrpcAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
         "Attempts allowed: scope (login-account|login-account-ip|login-ip|register-ip|"
-        "refresh-session|password-user|password-session) count window"),
+        "refresh-session|password-user|password-session|mail-address|mail-ip) count window"),
     AP_INIT_FLAG("TrpcAuthAuditLog", set_server_flag, SRV(audit_log), RSRC_CONF,
         "Write auth_events rows (default On)"),
+    /* e-mail verification and password reset (issue 14: the request side) */
+    AP_INIT_TAKE1("TrpcAuthPublicURL", set_public_url, NULL, RSRC_CONF,
+        "Public base URL of the app that mail links point to, e.g. https://app.example.com "
+        "(no default: without it no mail link is made)"),
+    AP_INIT_TAKE2("TrpcAuthMailPage", set_mail_page, NULL, RSRC_CONF,
+        "Page of a mail link: kind (verify-email|reset-password) /path (default /#verify-email, "
+        "/#reset-password); the token follows in the fragment"),
+    AP_INIT_TAKE1("TrpcAuthVerifyEmailTTL", set_server_ttl,
+        SRV(mail_ttl[TA_MAIL_VERIFY_EMAIL]), RSRC_CONF,
+        "Lifetime of an e-mail verification link (default 24h)"),
+    AP_INIT_TAKE1("TrpcAuthResetPasswordTTL", set_server_ttl,
+        SRV(mail_ttl[TA_MAIL_RESET_PASSWORD]), RSRC_CONF,
+        "Lifetime of a password reset link (default 1h)"),
+    AP_INIT_FLAG("TrpcAuthVerifyOnRegister", set_server_flag, SRV(verify_on_register), RSRC_CONF,
+        "auth.register mails a verification link (default On)"),
+    AP_INIT_FLAG("TrpcAuthRequireVerifiedEmail", set_server_flag, SRV(require_verified_email),
+        RSRC_CONF, "auth.login refuses accounts whose address is not verified (default Off)"),
+    /* mail delivery (issue 14) */
+    AP_INIT_TAKE1("TrpcAuthMailRelay", set_mail_relay, NULL, RSRC_CONF,
+        "SMTP relay of the outbox: smtp://[user:password@]host[:port] (STARTTLS when offered, "
+        "required with a password) or smtps://...; unset: no delivery process"),
+    AP_INIT_TAKE1("TrpcAuthMailFrom", set_mail_from, NULL, RSRC_CONF,
+        "Sender of the module's mails: address or \"Name <address>\""),
+    AP_INIT_TAKE2("TrpcAuthMailTemplate", set_mail_template, NULL, RSRC_CONF,
+        "Text of a kind of mail: verify-email|reset-password FILE (default: the shipped text)"),
+    AP_INIT_TAKE2("TrpcAuthMailRetry", set_mail_retry, NULL, RSRC_CONF,
+        "Wait after a failed delivery, doubled each time up to the second value "
+        "(default 2s 5m)"),
     { NULL }
 };
 
@@ -680,6 +949,11 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
                           sc->jti_key) != 0) {
         return "TrpcAuthRefreshKey: the first refresh key must be able to sign "
                "(a secret or a private key, not a public key)";
+    }
+    /* The same key material, another label: the seal key is apart from the jti key. */
+    if (ta_seal_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
+                           sc->seal_key) != 0) {
+        return "TrpcAuthRefreshKey: the first refresh key must be able to sign";
     }
     if (sc->redis == NULL) {
         ta_redis_url_t *u;

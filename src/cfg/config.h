@@ -13,6 +13,8 @@
 #include "jose/jwt.h"
 #include "util/redis_url.h"
 #include "trpc/trpc.h"
+#include "mail/message.h"
+#include "mail/template.h"
 
 #define TA_UNSET (-1)
 
@@ -25,6 +27,8 @@ typedef enum {
     TA_RL_LOGIN_ACCOUNT_IP,          /* failed logins per (account, client address) */
     TA_RL_PASSWORD_USER,             /* wrong currentPassword per user */
     TA_RL_PASSWORD_SESSION,          /* wrong currentPassword per session */
+    TA_RL_MAIL_ADDRESS,              /* verification / reset mails requested per address */
+    TA_RL_MAIL_IP,                   /* verification / reset mails requested per client address */
     TA_RL__COUNT
 } ta_rate_scope_t;
 
@@ -32,6 +36,9 @@ typedef struct {
     int count;                       /* TA_UNSET when not configured */
     apr_interval_time_t window;
 } ta_rate_limit_t;
+
+/* The kinds of mail links (email_tokens.kind, mail_outbox.kind): ta_mail_kind_t,
+ * TA_MAIL_VERIFY_EMAIL, TA_MAIL_RESET_PASSWORD, TA_MAIL__COUNT, in mail/template.h. */
 
 typedef struct ta_redis_pool ta_redis_pool_t;
 typedef struct ta_tokcache ta_tokcache_t;
@@ -81,6 +88,24 @@ typedef struct {
     const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
     ta_rate_limit_t rate[TA_RL__COUNT];
     int audit_log;
+
+    /* E-mail verification and password reset (issue 14, src/proc/email.c) */
+    int require_verified_email;      /* TA_UNSET / 0 / 1 */
+    int verify_on_register;          /* TA_UNSET / 0 / 1 */
+    const char *public_url;          /* TrpcAuthPublicURL, no trailing '/'; NULL: no mail links */
+    const char *mail_page[TA_MAIL__COUNT];   /* TrpcAuthMailPage; NULL: the default */
+    apr_interval_time_t mail_ttl[TA_MAIL__COUNT];   /* TA_UNSET: TrpcAuth*TTL of each kind */
+    /* Key that seals the links waiting in mail_outbox (jose/seal.h), derived at
+     * start from the refresh signing key like jti_key; never leaves the process. */
+    unsigned char seal_key[32];
+    /* Mail delivery (issue 14; the delivery process: src/hooks/maild.c) */
+    const ta_mail_relay_t *mail_relay;   /* TrpcAuthMailRelay; NULL: no delivery process.
+                                          * Holds the password: logs show mail_relay->redacted */
+    const char *mail_from_addr;          /* TrpcAuthMailFrom: the envelope sender ... */
+    const char *mail_from;               /* ... and the From header */
+    const ta_mail_template_t *mail_template[TA_MAIL__COUNT];  /* NULL: the shipped text */
+    apr_interval_time_t mail_retry_min;  /* TrpcAuthMailRetry; TA_UNSET */
+    apr_interval_time_t mail_retry_max;
 } ta_server_conf_t;
 
 typedef enum { TA_UNAUTH_401 = 0, TA_UNAUTH_REDIRECT, TA_UNAUTH_PASS } ta_unauth_action_t;
@@ -134,6 +159,17 @@ int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
 const char *ta_conf_rate_name(ta_rate_scope_t scope);   /* "login-account", ... */
+const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_conf_t *sc,
+                                                ta_mail_kind_t kind);
+apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc);
+apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc);
+
+/* E-mail verification and password reset */
+int ta_conf_require_verified_email(const ta_server_conf_t *sc);
+int ta_conf_verify_on_register(const ta_server_conf_t *sc);
+int ta_conf_mail_ttl(const ta_server_conf_t *sc, ta_mail_kind_t kind);   /* seconds */
+const char *ta_conf_mail_page(const ta_server_conf_t *sc, ta_mail_kind_t kind);
+const char *ta_conf_mail_kind_name(ta_mail_kind_t kind);   /* "verify-email", ... */
 
 int ta_conf_session_check(const ta_dir_conf_t *dc);
 ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc);

@@ -75,6 +75,21 @@ static void check_password(ta_validator_t *v, const char *field, const char *pas
     }
 }
 
+char *ta_proc_normalize_email(apr_pool_t *p, const char *in)
+{
+    return normalize_email(p, in);
+}
+
+int ta_proc_email_is_valid(const char *email)
+{
+    return email_is_valid(email);
+}
+
+void ta_proc_check_new_password(ta_validator_t *v, const char *field, const char *password)
+{
+    check_password(v, field, password, 1);
+}
+
 /* Reads {email, password} and normalizes the email. */
 static ta_error_t *read_credentials(ta_ctx_t *ctx, json_t *input, int is_new,
                                     const char **email, const char **password)
@@ -96,7 +111,7 @@ static ta_error_t *read_credentials(ta_ctx_t *ctx, json_t *input, int is_new,
 ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
 {
     request_rec *r = ctx->r;
-    const char *email, *password, *hash;
+    const char *email, *password, *hash, *uid;
     json_t *user;
     ta_error_t *e;
 
@@ -116,10 +131,12 @@ ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output)
     if (user == NULL) {
         return ta_error_make(r->pool, TA_E_CONFLICT, "User already exists");
     }
-    ta_audit(ctx, "register",
-             apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                          (apr_int64_t)json_integer_value(json_object_get(user, "id"))),
-             NULL, NULL);
+    uid = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                       (apr_int64_t)json_integer_value(json_object_get(user, "id")));
+    ta_audit(ctx, "register", uid, NULL, NULL);
+    if (ta_conf_verify_on_register(ctx->sc)) {
+        ta_proc_email_send_verification(ctx, uid, email);
+    }
     *output = json_pack("{s:b, s:[O]}", "success", 1, "user", user);
     return NULL;
 }
@@ -178,6 +195,34 @@ static ta_error_t *verify_login(ta_ctx_t *ctx, const char *email, const char *pa
     return NULL;
 }
 
+/* TrpcAuthRequireVerifiedEmail: after the right password (so the answer
+ * tells nothing to whoever does not know it), an account whose address is
+ * not verified gets FORBIDDEN and no session. It also gets a fresh
+ * verification link (within the mail-address budget, so logins cannot flood
+ * the inbox): without a session the user could not ask for one, and the
+ * link sent at registration may have expired. */
+static ta_error_t *check_verified(ta_ctx_t *ctx, const char *uid, const char *email)
+{
+    json_t *user;
+    ta_error_t *e;
+
+    if (!ta_conf_require_verified_email(ctx->sc)) {
+        return NULL;
+    }
+    if ((e = ta_db_user_by_id(ctx->r, uid, &user)) != NULL) {
+        return e;
+    }
+    if (user == NULL || json_is_true(json_object_get(user, "emailVerified"))) {
+        return NULL;
+    }
+    ta_audit(ctx, "login_unverified", uid, NULL, NULL);
+    if (ta_rate_hit(ctx, TA_RL_MAIL_ADDRESS, email) == NULL) {
+        ta_proc_email_send_verification(ctx, uid, email);
+    }
+    return ta_error_make(ctx->r->pool, TA_E_FORBIDDEN,
+                         "Email address not verified: open the link we sent to it, then log in");
+}
+
 ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
 {
     request_rec *r = ctx->r;
@@ -198,7 +243,7 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
     if (!wrong) {
         ta_rate_refund(ctx, attempt, e == NULL);
     }
-    if (e != NULL) {
+    if (e != NULL || (e = check_verified(ctx, uid, email)) != NULL) {
         return e;
     }
     /* A fresh random session id; its refresh tokens get the derived ids of

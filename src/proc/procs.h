@@ -6,6 +6,7 @@
 #define TA_PROCS_H
 
 #include "hooks/context.h"
+#include "trpc/validate.h"
 
 typedef enum { TA_QUERY = 0, TA_MUTATION } ta_proc_kind_t;
 
@@ -48,6 +49,26 @@ ta_error_t *ta_proc_auth_logout(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_logout_all(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_sessions(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_revoke_session(ta_ctx_t *ctx, json_t *input, json_t **output);
+
+/* Checks shared by the auth procedures (src/proc/auth.c): an email trimmed
+ * and lower-cased, its form, and the rules of a new password (a field error
+ * on v, the messages of auth.register). */
+char *ta_proc_normalize_email(apr_pool_t *p, const char *in);
+int ta_proc_email_is_valid(const char *email);
+void ta_proc_check_new_password(ta_validator_t *v, const char *field, const char *password);
+
+/* E-mail verification and password reset (src/proc/email.c). */
+ta_error_t *ta_proc_auth_request_email_verification(ta_ctx_t *ctx, json_t *input,
+                                                    json_t **output);
+ta_error_t *ta_proc_auth_verify_email(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_request_password_reset(ta_ctx_t *ctx, json_t *input, json_t **output);
+ta_error_t *ta_proc_auth_reset_password(ta_ctx_t *ctx, json_t *input, json_t **output);
+
+/* Queues the verification mail of a user who just registered (auth.register,
+ * TrpcAuthVerifyOnRegister), or who logged in unverified under
+ * TrpcAuthRequireVerifiedEmail. Best effort: a failure is logged, and the
+ * user can ask again with auth.requestEmailVerification. */
+void ta_proc_email_send_verification(ta_ctx_t *ctx, const char *user_id, const char *email);
 
 /* transaction.* (src/proc/transaction.c) */
 ta_error_t *ta_proc_txn_create(ta_ctx_t *ctx, json_t *input, json_t **output);

@@ -15,6 +15,12 @@ static const ta_proc_t procedures[] = {
     { "auth.sessions",      TA_QUERY,    0, TA_AUTH_SESSION, ta_proc_auth_sessions },
     { "auth.revokeSession", TA_MUTATION, 1, TA_AUTH_SESSION, ta_proc_auth_revoke_session },
     { "auth.changePassword", TA_MUTATION, 1, TA_AUTH_SESSION, ta_proc_auth_change_password },
+    { "auth.requestEmailVerification", TA_MUTATION, 0, TA_AUTH_SESSION,
+      ta_proc_auth_request_email_verification },
+    { "auth.verifyEmail",   TA_MUTATION, 1, TA_AUTH_PUBLIC,  ta_proc_auth_verify_email },
+    { "auth.requestPasswordReset", TA_MUTATION, 1, TA_AUTH_PUBLIC,
+      ta_proc_auth_request_password_reset },
+    { "auth.resetPassword", TA_MUTATION, 1, TA_AUTH_PUBLIC,  ta_proc_auth_reset_password },
     { "transaction.create", TA_MUTATION, 1, TA_AUTH_SESSION, ta_proc_txn_create },
     { "transaction.getAll", TA_QUERY,    0, TA_AUTH_SESSION, ta_proc_txn_get_all },
 };

@@ -1,7 +1,10 @@
 /*
  * store/audit.h - the audit log: one auth_events row per auth event (register,
  * login, login_failed, refresh, refresh_reuse, logout, logout_all,
- * revoke_session, change_password, rate_limited), with time, user, session,
+ * revoke_session, change_password, rate_limited; and of issue 14:
+ * email_verification_requested, password_reset_requested (written by
+ * store/email.c in the statement that queues the mail), email_verified,
+ * password_reset, login_unverified), with time, user, session,
  * client IP and user agent. Never a password or a token.
  */
 #ifndef TA_AUDIT_H

@@ -31,10 +31,7 @@ extern module AP_MODULE_DECLARE_DATA trpcauth_module;
                   ISO("created_at") ", " ISO("updated_at")
 #define EPOCH_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
-typedef struct {
-    const char *label;
-    const char *sql;
-} statement_t;
+typedef ta_db_stmt_t statement_t;
 
 enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
        ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST_USER_REHASH, ST__COUNT };
@@ -135,7 +132,7 @@ void ta_db_prepare_statements(server_rec *s)
 }
 
 /* A pooled connection and the prepared statement, or SERVICE_UNAVAILABLE. */
-static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
+static ta_error_t *statement(request_rec *r, const statement_t *which, ap_dbd_t **dbd,
                              apr_dbd_prepared_t **st)
 {
     note_busy(r);
@@ -145,11 +142,11 @@ static ta_error_t *statement(request_rec *r, int which, ap_dbd_t **dbd,
                       "PostgreSQL unavailable (mod_dbd gave no connection)");
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
-    *st = apr_hash_get((*dbd)->prepared, statements[which].label, APR_HASH_KEY_STRING);
+    *st = apr_hash_get((*dbd)->prepared, which->label, APR_HASH_KEY_STRING);
     if (*st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(202)
                       "prepared statement %s missing (schema not migrated?)",
-                      statements[which].label);
+                      which->label);
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
     return NULL;
@@ -207,7 +204,7 @@ static apr_status_t clear_result(void *res)
 
 /* Runs prepared statement which on dbd; on DB_OK *out (when wanted) is the
  * result, cleared with r->pool. *err gets a message for the log otherwise. */
-static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
+static int execute(request_rec *r, ap_dbd_t *dbd, const statement_t *which, PGresult **out,
                    int nargs, const char **args, const char **err)
 {
     ta_server_conf_t *sc = ap_get_module_config(r->server->module_config, &trpcauth_module);
@@ -217,7 +214,7 @@ static int execute(request_rec *r, ap_dbd_t *dbd, int which, PGresult **out,
     int rv;
 
     if (conn == NULL
-        || !PQsendQueryPrepared(conn, statements[which].label, nargs, args, NULL, NULL, 0)) {
+        || !PQsendQueryPrepared(conn, which->label, nargs, args, NULL, NULL, 0)) {
         *err = conn ? apr_pstrdup(r->pool, PQerrorMessage(conn)) : "no connection";
         return conn && PQstatus(conn) != CONNECTION_OK ? DB_UNSENT : DB_ERROR;
     }
@@ -299,24 +296,17 @@ static int revive(request_rec *r, ap_dbd_t *dbd)
 
 /* Statements that only read: run again when the connection broke under them.
  * A write is not: it may have committed before the answer was lost. */
-static int reads_only(int which)
+static int reads_only(const statement_t *which)
 {
-    switch (which) {
-    case ST_USER_CREDENTIALS:
-    case ST_USER_BY_ID:
-    case ST_TXN_LIST:
-    case ST_USER_HASH:
-        return 1;
-    default:
-        return 0;
-    }
+    return which == &statements[ST_USER_CREDENTIALS] || which == &statements[ST_USER_BY_ID]
+           || which == &statements[ST_TXN_LIST] || which == &statements[ST_USER_HASH];
 }
 
 /* May statement which, failed with rv, run again after recover()? When it
  * did not run: the connection lacked it (reconnected without its prepared
  * statements) or was broken before it left. When the connection broke under
- * it: only if it reads. */
-static int may_retry(int which, int rv)
+ * it: only if it reads (the statements of other store units are not retried). */
+static int may_retry(const statement_t *which, int rv)
 {
     return rv == DB_MISSING || rv == DB_UNSENT || (rv == DB_BROKEN && reads_only(which));
 }
@@ -325,23 +315,23 @@ static int may_retry(int which, int rv)
  * connection has lost its prepared statements. Reconnect if needed, prepare
  * statement which again on this connection (it is ours alone for the
  * request) and let the caller try once more. */
-static int recover(request_rec *r, ap_dbd_t *dbd, int which, const char **err)
+static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which, const char **err)
 {
     apr_dbd_prepared_t *fresh = NULL;
 
     if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
-        || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, statements[which].sql,
-                           statements[which].label, &fresh) != 0) {
+        || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, which->sql,
+                           which->label, &fresh) != 0) {
         PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
 
         *err = apr_psprintf(r->pool, "%s; then reconnecting or preparing again failed: %s", *err,
                             conn ? PQerrorMessage(conn) : "no connection");
         return -1;
     }
-    apr_hash_set(dbd->prepared, statements[which].label, APR_HASH_KEY_STRING, fresh);
+    apr_hash_set(dbd->prepared, which->label, APR_HASH_KEY_STRING, fresh);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(205)
                   "statement %s prepared again on a reconnected connection",
-                  statements[which].label);
+                  which->label);
     return 0;
 }
 
@@ -349,8 +339,8 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int which, const char **err)
  * after a timeout: that would wait again; not a write whose connection broke
  * under it: see may_retry); SERVICE_UNAVAILABLE when it fails. A broken
  * connection goes back to mod_dbd as it is: its next check reconnects it. */
-static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
-                       const char **args)
+static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGresult **res,
+                                 int nargs, const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
@@ -374,8 +364,55 @@ static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
     ta_metrics_store(TA_M_POSTGRES, start, rv != DB_OK);
     if (rv != DB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
-                      statements[which].label, err);
+                      which->label, err);
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
+    return NULL;
+}
+
+static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
+                       const char **args)
+{
+    return run_statement(r, &statements[which], res, nargs, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* statements of other store units (src/store/email.c)                  */
+
+void ta_db_prepare(server_rec *s, const ta_db_stmt_t *st)
+{
+    if (ta_db_available()) {
+        dbd_prepare(s, st->sql, st->label);
+    }
+}
+
+/* Every column of a row as a string (SQL NULL: null). */
+static json_t *text_row(const PGresult *res, int row)
+{
+    json_t *a = json_array();
+    int c, n = PQnfields(res);
+
+    for (c = 0; c < n; c++) {
+        json_array_append_new(a, PQgetisnull(res, row, c) ? json_null()
+                                                         : json_string(PQgetvalue(res, row, c)));
+    }
+    return a;
+}
+
+ta_error_t *ta_db_query(request_rec *r, const ta_db_stmt_t *st, int nargs, const char **args,
+                        json_t **rows)
+{
+    PGresult *res = NULL;
+    ta_error_t *e;
+    int i, n;
+
+    *rows = NULL;
+    if ((e = run_statement(r, st, &res, nargs, args)) != NULL) {
+        return e;
+    }
+    *rows = ta_json_pool(r->pool, json_array());
+    for (i = 0, n = PQntuples(res); i < n; i++) {
+        json_array_append_new(*rows, text_row(res, i));
     }
     return NULL;
 }

@@ -31,6 +31,23 @@ void ta_db_close(server_rec *s, ap_dbd_t *dbd);
 int ta_db_warm(server_rec *s, ap_dbd_t *dbd);
 int ta_db_idle(void);
 
+/* A statement of another store unit (src/store/email.c keeps its SQL beside
+ * its code): registered with mod_dbd by ta_db_prepare in post_config, as the
+ * module's own are, and run by ta_db_query with the same TrpcAuthDBTimeout
+ * and reconnect handling. Arguments are text (NULL: SQL NULL), %s / %d in
+ * the SQL as mod_dbd reads them. */
+typedef struct {
+    const char *label;
+    const char *sql;
+} ta_db_stmt_t;
+
+void ta_db_prepare(server_rec *s, const ta_db_stmt_t *st);
+
+/* Runs st; *rows (owned by r->pool) is an array of rows, each an array of
+ * its columns as strings (null for SQL NULL). */
+ta_error_t *ta_db_query(request_rec *r, const ta_db_stmt_t *st, int nargs, const char **args,
+                        json_t **rows);
+
 /* Inserts a user. *user is the new row {id,email,emailVerified,createdAt,
  * updatedAt}, or NULL when the email is taken. */
 ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *hash,

@@ -9,7 +9,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createDecipheriv } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,6 +29,27 @@ function buildPackage() {
     writeFileSync(stamp, `${want}\n`);
   }
   execFileSync(join(PKG, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: PKG, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** The newest mail link of `kind` to `email`, read where the request side leaves it: the mail_outbox row of the
+ *  stack's PostgreSQL, its sealed_link opened with the key derived from the stack's refresh key (src/jose/seal.h).
+ *  Returns the token of the link. */
+function mailToken(email, kind) {
+  const state = process.env.TRPCAUTH_TEST_STATE ?? join(ROOT, '.devstack-test');
+  const sealed = execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-p', process.env.TRPCAUTH_TEST_PG_PORT ?? '55433',
+    '-U', 'trpcauth', '-d', 'trpcauth', '-v', `email=${email}`, '-v', `kind=${kind}`],
+  { input: "select sealed_link from mail_outbox where recipient = :'email' and kind = :'kind' order by id desc limit 1", encoding: 'utf8' }).trim();
+  assert.ok(sealed, `no ${kind} mail to ${email} in mail_outbox`);
+  const secret = readFileSync(join(state, 'secrets', 'refresh.key'), 'latin1').replace(/\r?\n$/, '');
+  const key = createHmac('sha256', Buffer.from(secret, 'latin1')).update('mod_trpcauth outbox seal v1').digest();
+  const raw = Buffer.from(sealed, 'base64url');
+  const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  d.setAAD(Buffer.from(email));
+  d.setAuthTag(raw.subarray(raw.length - 16));
+  const link = Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString();
+  const m = /[#&]token=([0-9a-f]{64})$/.exec(link);
+  assert.ok(m, `no token in the link ${link}`);
+  return m[1];
 }
 
 let S; // the package's schemas module
@@ -130,6 +151,20 @@ describe('clients/typescript declarations against the module', () => {
     await call(c, 'auth.logout');
   });
 
+  test('auth.requestEmailVerification, auth.verifyEmail, auth.requestPasswordReset, auth.resetPassword', async () => {
+    const m = new Browser('drift-mail');
+    const mail = uniqueEmail('drift-mail');
+    await call(m, 'auth.register', { email: mail, password: PASSWORD });
+    await call(m, 'auth.login', { email: mail, password: PASSWORD });
+    await call(m, 'auth.requestEmailVerification');
+    await call(new Browser('drift-mail-link'), 'auth.verifyEmail', { token: mailToken(mail, 'verify-email') });
+    assert.equal((await call(m, 'auth.me')).emailVerified, true);
+    await call(m, 'auth.requestPasswordReset', { email: ` ${mail.toUpperCase()}` });
+    await call(new Browser('drift-mail-reset'), 'auth.resetPassword',
+      { token: mailToken(mail, 'reset-password'), newPassword: `${PASSWORD}-3` });
+    await call(new Browser('drift-mail-login'), 'auth.login', { email: mail, password: `${PASSWORD}-3` });
+  });
+
   test('every declared procedure was called and parsed', () => {
     assert.deepEqual([...called].sort(), Object.keys(S.procedures).sort());
   });
@@ -148,6 +183,9 @@ describe('clients/typescript declarations against the module', () => {
     await rejectedByBoth(d, 'transaction.create', { amount: 7, txnType: 'Outgoing', tag: 'Fun' });
     await rejectedByBoth(d, 'transaction.create', { amount: 2 ** 31, txnType: 'Outgoing' });
     await rejectedByBoth(d, 'auth.changePassword', { currentPassword: `${PASSWORD}-2`, newPassword: 'short' });
+    await rejectedByBoth(u, 'auth.requestPasswordReset', { email: 'not-an-email' });
+    await rejectedByBoth(u, 'auth.verifyEmail', {});
+    await rejectedByBoth(u, 'auth.resetPassword', { token: 'f'.repeat(64), newPassword: 'short' });
   });
 
   test('a field the module does not send (or an extra one it does) fails the strict output schemas', () => {

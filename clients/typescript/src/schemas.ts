@@ -31,6 +31,12 @@ export const registerInput = z.object({ email, password: newPassword });
 export const loginInput = z.object({ email, password: z.string().max(1024) });
 export const revokeSessionInput = z.object({ sessionId: z.string().min(1) });
 export const changePasswordInput = z.object({ currentPassword: z.string().max(1024), newPassword });
+/** The token of a mail link (the fragment's `token=`): 64 hex digits as the module makes them; anything else is
+ *  BAD_REQUEST ("This link is invalid or has expired") at the module. */
+const mailToken = z.string().min(1);
+export const verifyEmailInput = z.object({ token: mailToken });
+export const requestPasswordResetInput = z.object({ email });
+export const resetPasswordInput = z.object({ token: mailToken, newPassword });
 export const transactionCreateInput = z.object({
   amount: z.number().int().min(-2147483648).max(2147483647),
   txnType,
@@ -101,6 +107,12 @@ export const meOutput = user;
 export const sessionsOutput = z.array(session);
 export const revokeSessionOutput = success;
 export const changePasswordOutput = success;
+/** Mails a link unless the address is verified already; `{success: true}` either way. */
+export const requestEmailVerificationOutput = success;
+export const verifyEmailOutput = success;
+/** `{success: true}` whether or not the address is registered. */
+export const requestPasswordResetOutput = success;
+export const resetPasswordOutput = success;
 /** `[row]`: an array of the inserted row, as the tutorial's `.returning()`. */
 export const transactionCreateOutput = z.array(transaction);
 /** The caller's rows, newest first. */
@@ -117,6 +129,10 @@ export const procedures = {
   'auth.sessions': { kind: 'query', input: undefined, output: sessionsOutput },
   'auth.revokeSession': { kind: 'mutation', input: revokeSessionInput, output: revokeSessionOutput },
   'auth.changePassword': { kind: 'mutation', input: changePasswordInput, output: changePasswordOutput },
+  'auth.requestEmailVerification': { kind: 'mutation', input: undefined, output: requestEmailVerificationOutput },
+  'auth.verifyEmail': { kind: 'mutation', input: verifyEmailInput, output: verifyEmailOutput },
+  'auth.requestPasswordReset': { kind: 'mutation', input: requestPasswordResetInput, output: requestPasswordResetOutput },
+  'auth.resetPassword': { kind: 'mutation', input: resetPasswordInput, output: resetPasswordOutput },
   'transaction.create': { kind: 'mutation', input: transactionCreateInput, output: transactionCreateOutput },
   'transaction.getAll': { kind: 'query', input: undefined, output: transactionGetAllOutput },
 } as const;
@@ -131,3 +147,6 @@ export type Session = z.infer<typeof session>;
 export type RegisterInput = z.input<typeof registerInput>;
 export type LoginInput = z.input<typeof loginInput>;
 export type TransactionCreateInput = z.input<typeof transactionCreateInput>;
+export type VerifyEmailInput = z.input<typeof verifyEmailInput>;
+export type RequestPasswordResetInput = z.input<typeof requestPasswordResetInput>;
+export type ResetPasswordInput = z.input<typeof resetPasswordInput>;

@@ -26,6 +26,13 @@ const auth = {
   sessions: t.procedure.output(s.sessionsOutput).query(declared),
   revokeSession: t.procedure.input(s.revokeSessionInput).output(s.revokeSessionOutput).mutation(declared),
   changePassword: t.procedure.input(s.changePasswordInput).output(s.changePasswordOutput).mutation(declared),
+  requestEmailVerification: t.procedure.output(s.requestEmailVerificationOutput).mutation(declared),
+  verifyEmail: t.procedure.input(s.verifyEmailInput).output(s.verifyEmailOutput).mutation(declared),
+  requestPasswordReset: t.procedure
+    .input(s.requestPasswordResetInput)
+    .output(s.requestPasswordResetOutput)
+    .mutation(declared),
+  resetPassword: t.procedure.input(s.resetPasswordInput).output(s.resetPasswordOutput).mutation(declared),
 };
 
 const transaction = t.router({

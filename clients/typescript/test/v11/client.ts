@@ -45,6 +45,10 @@ export async function flow(c: typeof batch) {
   await c.auth.changePassword.mutate({ currentPassword: 'password123', newPassword: 'password456' });
   await c.auth.logoutAll.mutate();
   await c.auth.logout.mutate();
+  const asked: true = (await c.auth.requestPasswordReset.mutate({ email: 'a@example.com' })).success;
+  await c.auth.resetPassword.mutate({ token: 'f'.repeat(64), newPassword: 'password789' });
+  await c.auth.requestEmailVerification.mutate();
+  await c.auth.verifyEmail.mutate({ token: 'f'.repeat(64) });
 
   // ---- wrong inputs
   // @ts-expect-error amount is a number
@@ -57,6 +61,12 @@ export async function flow(c: typeof batch) {
   await c.auth.revokeSession.mutate({ id: 'x' });
   // @ts-expect-error changePassword needs currentPassword
   await c.auth.changePassword.mutate({ newPassword: 'password456' });
+  // @ts-expect-error resetPassword needs the token of the link
+  await c.auth.resetPassword.mutate({ newPassword: 'password789' });
+  // @ts-expect-error requestPasswordReset takes {email}
+  await c.auth.requestPasswordReset.mutate({ address: 'a@example.com' });
+  // @ts-expect-error requestEmailVerification takes no input: the address is the caller's
+  await c.auth.requestEmailVerification.mutate({ email: 'a@example.com' });
 
   // ---- wrong outputs
   // @ts-expect-error the register output never carries the password hash
