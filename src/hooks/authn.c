@@ -19,7 +19,7 @@
  * Whatever the action: Redis unreachable is 503, never 401.
  */
 #include "hooks/authn.h"
-#include "hooks/context.h"
+#include "hooks/authenticate.h"
 #include "util/cookie.h"
 #include "hooks/handler.h"
 #include "cfg/log.h"

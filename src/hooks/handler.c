@@ -5,7 +5,7 @@
  * httpd and it, and resolves each call against the procedure table.
  */
 #include "hooks/handler.h"
-#include "hooks/context.h"
+#include "hooks/authenticate.h"
 #include "cfg/log.h"
 #include "proc/procs.h"
 #include "trpc/trpc.h"
