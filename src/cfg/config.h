@@ -10,7 +10,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "jose/jwt.h"
+#include "jose/jws.h"
 #include "util/redis_url.h"
 #include "trpc/trpc.h"
 

@@ -5,7 +5,7 @@
  */
 #include "req/context.h"
 #include "util/cookie.h"
-#include "jose/jwt.h"
+#include "jose/jws.h"
 #include "cfg/log.h"
 #include "cache/tokcache.h"
 

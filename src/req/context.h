@@ -11,7 +11,7 @@
 #include <httpd.h>
 #include "cfg/config.h"
 #include "trpc/error.h"
-#include "jose/jwt.h"
+#include "jose/jws.h"
 
 typedef struct {
     request_rec *r;

@@ -6,7 +6,8 @@
  * loads what it needs through ta_key_load, exactly as the configuration does.
  */
 #include "unit.h"
-#include "jose/jwt.h"
+#include "jose/jws.h"
+#include "jose/b64url.h"
 
 #include <apr_strings.h>
 #include <openssl/hmac.h>
