@@ -11,6 +11,7 @@
 #include "cfg/log.h"
 #include "util/password.h"
 #include "store/session.h"
+#include "util/crypto.h"
 #include "trpc/validate.h"
 
 #include <apr_lib.h>

@@ -9,6 +9,7 @@
 #include "cfg/log.h"
 #include "store/ratelimit.h"
 #include "store/session.h"
+#include "util/crypto.h"
 
 #include <http_log.h>
 

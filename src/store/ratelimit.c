@@ -21,7 +21,7 @@
 #include "store/audit.h"
 #include "cfg/log.h"
 #include "store/redis.h"
-#include "store/session.h"
+#include "util/crypto.h"
 
 #include <apr_strings.h>
 #include <http_log.h>

@@ -6,11 +6,10 @@
 #include "store/redis.h"
 #include "cache/sesscache.h"
 #include "trpc/superjson.h"
+#include "util/iso8601.h"
 
 #include <apr_strings.h>
 #include <apr_time.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <stdlib.h>
 
@@ -112,38 +111,6 @@ static ta_redis_script_t rotate_lua = TA_REDIS_SCRIPT(rotate_script);
 static ta_redis_script_t revoke_lua = TA_REDIS_SCRIPT(revoke_script);
 static ta_redis_script_t revoke_all_lua = TA_REDIS_SCRIPT(revoke_all_script);
 static ta_redis_script_t list_lua = TA_REDIS_SCRIPT(list_script);
-
-const char *ta_random_id(apr_pool_t *p, apr_size_t nbytes)
-{
-    unsigned char buf[64];
-    char *hex;
-    apr_size_t i;
-
-    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1) {
-        return NULL;
-    }
-    hex = apr_palloc(p, nbytes * 2 + 1);
-    for (i = 0; i < nbytes; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-    }
-    return hex;
-}
-
-const char *ta_sha256_hex(apr_pool_t *p, const char *s)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
-    char *hex;
-
-    if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1) {
-        return NULL;
-    }
-    hex = apr_palloc(p, len * 2 + 1);
-    for (i = 0; i < len; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
-    return hex;
-}
 
 /* "<prefix>{u:<uid>}:s:" - a session key without its id. */
 static const char *session_prefix(apr_pool_t *p, const ta_server_conf_t *sc, const char *uid)
@@ -344,13 +311,10 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
 /* A unix-ms string as a Date marker (ISO-8601, UTC, milliseconds). */
 static json_t *date_of_ms(apr_pool_t *p, const char *ms)
 {
-    apr_int64_t v = apr_atoi64(ms);
-    apr_time_exp_t t;
+    char iso[TA_ISO8601_BUFSIZE];
+    apr_size_t n = ta_iso8601_ms(iso, apr_time_from_msec(apr_atoi64(ms)));
 
-    apr_time_exp_gmt(&t, apr_time_from_msec(v));
-    return ta_sj_date(apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                                   t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-                                   t.tm_min, t.tm_sec, (int)(v % 1000)));
+    return n ? ta_sj_date(apr_pstrmemdup(p, iso, n)) : json_null();
 }
 
 /* One {id, created, seen, ip, ua} entry of the list script as the output object. */

@@ -162,23 +162,12 @@ START_TEST(raw_text_loses_what_may_be_a_password)
 }
 END_TEST
 
-static Suite *redis_url_suite(void)
+UNIT_SUITE(redis_url)
 {
-    Suite *s = suite_create("redis_url");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, good_urls_give_their_parts_and_a_redacted_form, 0,
                         sizeof(good) / sizeof(good[0]));
     tcase_add_loop_test(tc, bad_urls_are_refused_without_showing_the_password, 0,
                         sizeof(bad) / sizeof(bad[0]));
     tcase_add_loop_test(tc, raw_text_loses_what_may_be_a_password, 0,
                         sizeof(redactions) / sizeof(redactions[0]));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(redis_url_suite());
 }
