@@ -2,6 +2,7 @@
  * redis.c - the per-child hiredis connection pool.
  */
 #include "store/redis.h"
+#include "req/request.h"
 #include "cfg/log.h"
 
 #include <apr_reslist.h>
@@ -219,19 +220,12 @@ static apr_status_t conn_release(void *data)
     return APR_SUCCESS;
 }
 
-static request_rec *main_request(request_rec *r)
-{
-    while (r->main) r = r->main;
-    while (r->prev) r = r->prev;
-    return r;
-}
-
 /* The request's connection record, created on first use and kept as
  * userdata of the main request's pool, so sub-requests share it. */
 static req_conn_t *req_conn(request_rec *r)
 {
     static const char key[] = "trpcauth-redis-conn";
-    request_rec *m = main_request(r);
+    request_rec *m = ta_initial_request(r);
     void *data = NULL;
 
     apr_pool_userdata_get(&data, key, m->pool);
@@ -265,7 +259,7 @@ redisContext *ta_redis_acquire(request_rec *r)
     rc->ctx = res;
     rc->pool = sc->redis_pool;
     if (!rc->cleanup_registered) {
-        apr_pool_cleanup_register(main_request(r)->pool, rc, conn_release,
+        apr_pool_cleanup_register(ta_initial_request(r)->pool, rc, conn_release,
                                   apr_pool_cleanup_null);
         rc->cleanup_registered = 1;
     }
