@@ -8,8 +8,8 @@
 #include "store/dbexec.h"
 #include "cfg/log.h"
 #include "cfg/config.h"
+#include "util/atomic.h"
 
-#include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_strings.h>
 #include <http_config.h>
@@ -90,11 +90,11 @@ int ta_db_available(void)
 /* Requests of this child that hold (or are about to take) one of mod_dbd's
  * connections: the warmer (src/store/dbwarm.c) takes the idle ones only while
  * there are none. */
-static volatile apr_uint32_t busy;
+static apr_uint32_t busy;              /* util/atomic.h access only */
 
 static apr_status_t busy_done(void *data)
 {
-    apr_atomic_dec32(&busy);
+    ta_atomic_decr(busy);
     return APR_SUCCESS;
 }
 
@@ -108,7 +108,7 @@ static void note_busy(request_rec *r)
 
     apr_pool_userdata_get(&seen, key, r->pool);
     if (seen == NULL) {
-        apr_atomic_inc32(&busy);
+        ta_atomic_incr(busy);
         apr_pool_userdata_setn(key, key, NULL, r->pool);
         apr_pool_cleanup_register(r->pool, NULL, busy_done, apr_pool_cleanup_null);
     }
@@ -116,7 +116,7 @@ static void note_busy(request_rec *r)
 
 int ta_db_idle(void)
 {
-    return apr_atomic_read32(&busy) == 0;
+    return ta_atomic_get(busy) == 0;
 }
 
 void ta_db_prepare_statements(server_rec *s)

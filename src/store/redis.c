@@ -3,6 +3,7 @@
  */
 #include "store/redis.h"
 #include "req/request.h"
+#include "util/atomic.h"
 #include "cfg/log.h"
 
 #include <apr_reslist.h>
@@ -364,7 +365,7 @@ static const char *script_sha(ta_redis_script_t *s, char buf[41])
     unsigned int len = 0, i;
     int expected = 0;
 
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == 2) {
+    if (ta_atomic_get_acquire(s->state) == 2) {
         return s->sha;
     }
     if (EVP_Digest(s->text, strlen(s->text), md, &len, EVP_sha1(), NULL) != 1 || len != 20) {
@@ -375,10 +376,9 @@ static const char *script_sha(ta_redis_script_t *s, char buf[41])
         buf[2 * i + 1] = hex[md[i] & 0x0f];
     }
     buf[40] = '\0';
-    if (__atomic_compare_exchange_n(&s->state, &expected, 1, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
+    if (ta_atomic_cas(s->state, expected, 1)) {
         memcpy(s->sha, buf, 41);
-        __atomic_store_n(&s->state, 2, __ATOMIC_RELEASE);
+        ta_atomic_set_release(s->state, 2);
     }
     return buf;
 }

@@ -52,7 +52,7 @@ redisReply *ta_redis_commandv(request_rec *r, ...);
  * Define one per script as static ta_redis_script_t x = TA_REDIS_SCRIPT("..."). */
 typedef struct {
     const char *text;
-    int state;                 /* 0 no sha yet, 1 being stored, 2 sha ready (__atomic access only) */
+    int state;                 /* 0 no sha yet, 1 being stored, 2 sha ready (util/atomic.h access only) */
     char sha[41];
 } ta_redis_script_t;
 #define TA_REDIS_SCRIPT(src) { (src), 0, "" }

@@ -28,6 +28,7 @@
  * child's pool wakes the thread and joins it before the pool goes away.
  */
 #include "store/redis.h"
+#include "util/atomic.h"
 #include "cfg/log.h"
 #include "cache/sesscache.h"
 
@@ -57,7 +58,7 @@ typedef struct {
     ta_sesscache_t *cache;
     apr_thread_t *thread;
     int wake[2];                      /* pipe: the cleanup writes, the thread polls */
-    volatile int stopping;
+    int stopping;                     /* set by listener_stop (util/atomic.h access only) */
     int reported_down;                /* one log line per outage */
     int refused;                      /* the last attempt got an error reply, not a network error */
     int reported_refused;             /* ... and that was logged (once, until tracking works) */
@@ -90,8 +91,8 @@ static int wait_for(listener_t *l, int fd, apr_int64_t ms)
     }
     do {
         rc = poll(p, (nfds_t)n, ms < 0 ? 0 : (int)ms);
-    } while (rc < 0 && errno == EINTR && !l->stopping);
-    if (rc < 0 || l->stopping || (p[0].revents & POLLIN)) {
+    } while (rc < 0 && errno == EINTR && !ta_atomic_get(l->stopping));
+    if (rc < 0 || ta_atomic_get(l->stopping) || (p[0].revents & POLLIN)) {
         return -1;
     }
     return rc > 0 && n == 2 && p[1].revents != 0 ? 1 : 0;
@@ -302,7 +303,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
     listener_t *l = data;
     redisContext *c;
 
-    while (!l->stopping) {
+    while (!ta_atomic_get(l->stopping)) {
         if ((c = subscribe(l)) != NULL) {
             if (l->reported_down || l->reported_refused) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(112)
@@ -314,7 +315,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
             ta_sesscache_set_live(l->cache, 1);
             serve(l, c);
             ta_sesscache_set_live(l->cache, 0);
-            if (!l->stopping && !l->reported_down) {
+            if (!ta_atomic_get(l->stopping) && !l->reported_down) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(114)
                              "TrpcAuthSessionCache lost its Redis connection (%s); "
                              "session cache off until it is back",
@@ -326,7 +327,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
         else if (!l->refused) {
             l->reported_down = 1;     /* ta_redis_connect said why, once */
         }
-        if (!l->stopping) {
+        if (!ta_atomic_get(l->stopping)) {
             wait_for(l, -1, l->refused ? RETRY_REFUSED_MS : RETRY_EVERY_MS);
         }
     }
@@ -341,7 +342,7 @@ static apr_status_t listener_stop(void *data)
     apr_status_t rv;
     ssize_t n;
 
-    l->stopping = 1;
+    ta_atomic_set(l->stopping, 1);
     do {
         n = write(l->wake[1], "x", 1);
     } while (n < 0 && errno == EINTR);
