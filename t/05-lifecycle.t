@@ -13,6 +13,8 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET ();
 use TrpcT;
 
+my $MODDIR = moddir();
+
 plan tests => 19;
 
 my $httpd = Apache::Test::vars('httpd');
@@ -44,15 +46,15 @@ my $PORT = free_port();
 sub conf {
     my (%o) = @_;
     my $load = $o{no_module} ? '' : qq{LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"};
-    my $dbd = $o{no_dbd} ? '' : 'LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so';
+    my $dbd = $o{no_dbd} ? '' : "LoadModule dbd_module $MODDIR/mod_dbd.so";
     my $conf = "$dir/httpd.conf";
     spit($conf, <<"CONF");
 ServerRoot "$dir"
 ServerName localhost
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
-LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authz_user_module $MODDIR/mod_authz_user.so
 $dbd
 $load
 User nobody

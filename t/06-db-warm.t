@@ -15,6 +15,8 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET ();
 use Time::HiRes qw(sleep);
 use TrpcT;
+
+my $MODDIR = moddir();
 use TrpcSess;
 
 plan tests => 11;
@@ -47,9 +49,9 @@ sub with_server {
     spit($conf, <<"CONF");
 ServerRoot "$dir"
 ServerName localhost
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule dbd_module $MODDIR/mod_dbd.so
 LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"
 User nobody
 Group nogroup
