@@ -116,37 +116,48 @@ static ta_error_t *cannot_sign(ta_ctx_t *ctx)
     return ta_error_make(ctx->r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot issue tokens");
 }
 
+/* Signs a token of kind typ ("at+jwt", "rt+jwt") with keys, for (uid, sid,
+ * jti) issued at iat and living ttl seconds, and sets it as cookie name.
+ * *token (may be NULL) receives it. */
+static ta_error_t *issue(ta_ctx_t *ctx, const char *typ, const ta_keyset_t *keys,
+                         const char *name, const char *uid, const char *sid, const char *jti,
+                         apr_int64_t iat, apr_int64_t ttl, const char **token)
+{
+    ta_server_conf_t *sc = ctx->sc;
+    ta_claims_t c = { typ, uid, sid, jti, sc->issuer, sc->audience, iat, iat + ttl };
+    const char *t = ta_jwt_sign(ctx->r->pool, keys, &c);
+
+    if (t == NULL) {
+        return cannot_sign(ctx);
+    }
+    set_cookie(ctx, name, t, left(ctx, c.exp));
+    if (token) *token = t;
+    return NULL;
+}
+
 /* Signs an access token issued at iat and sets the access and logged_in cookies. */
 static ta_error_t *set_access(ta_ctx_t *ctx, const char *uid, const char *sid,
                               apr_int64_t iat, const char **access)
 {
     ta_server_conf_t *sc = ctx->sc;
-    apr_int64_t exp = iat + ta_conf_access_ttl(sc);
-    ta_claims_t at = { "at+jwt", uid, sid, NULL, sc->issuer, sc->audience, iat, exp };
-    const char *a = ta_jwt_sign(ctx->r->pool, sc->access_keys, &at);
+    int ttl = ta_conf_access_ttl(sc);
+    ta_error_t *e = issue(ctx, "at+jwt", sc->access_keys, sc->cookie_access, uid, sid, NULL,
+                          iat, ttl, access);
 
-    if (a == NULL) {
-        return cannot_sign(ctx);
+    if (e == NULL) {
+        set_cookie(ctx, sc->cookie_loggedin, "true", left(ctx, iat + ttl));
     }
-    set_cookie(ctx, sc->cookie_access, a, left(ctx, exp));
-    set_cookie(ctx, sc->cookie_loggedin, "true", left(ctx, exp));
-    if (access) *access = a;
-    return NULL;
+    return e;
 }
 
 ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
                                 const char *jti, apr_int64_t iat, const char **access)
 {
     ta_server_conf_t *sc = ctx->sc;
-    apr_int64_t exp = iat + ta_conf_refresh_ttl(sc);
-    ta_claims_t rt = { "rt+jwt", uid, sid, jti, sc->issuer, sc->audience, iat, exp };
-    const char *f = ta_jwt_sign(ctx->r->pool, sc->refresh_keys, &rt);
+    ta_error_t *e = issue(ctx, "rt+jwt", sc->refresh_keys, sc->cookie_refresh, uid, sid, jti,
+                          iat, ta_conf_refresh_ttl(sc), NULL);
 
-    if (f == NULL) {
-        return cannot_sign(ctx);
-    }
-    set_cookie(ctx, sc->cookie_refresh, f, left(ctx, exp));
-    return set_access(ctx, uid, sid, iat, access);
+    return e ? e : set_access(ctx, uid, sid, iat, access);
 }
 
 ta_error_t *ta_ctx_issue_access(ta_ctx_t *ctx, const char *uid, const char *sid,

@@ -15,10 +15,64 @@
 
 #include <stdlib.h>
 
-/* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
-typedef json_t *(*row_fn)(const PGresult *res, int row);
+/* A column's text, or NULL for SQL NULL. */
+static const char *col(const PGresult *res, int row, int n)
+{
+    return PQgetisnull(res, row, n) ? NULL : PQgetvalue(res, row, n);
+}
 
-static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
+/* What a column becomes in the output object. */
+typedef enum {
+    COL_INT,        /* a JSON integer (0 for NULL) */
+    COL_STR,        /* a string, or null */
+    COL_BOOL,       /* true for PostgreSQL's 't' (or '1'), else false */
+    COL_DATE        /* a Date marker (ta_sj_date) of the ISO text, or null */
+} col_kind_t;
+
+typedef struct {
+    const char *name;
+    col_kind_t kind;
+} col_t;
+
+/* The shapes of the tutorial's outputs, columns in the statements' order. */
+static const col_t user_cols[] = {
+    { "id", COL_INT }, { "email", COL_STR }, { "emailVerified", COL_BOOL },
+    { "createdAt", COL_DATE }, { "updatedAt", COL_DATE }, { NULL, 0 }
+};
+static const col_t txn_cols[] = {
+    { "id", COL_INT }, { "amount", COL_INT }, { "txnType", COL_STR }, { "summary", COL_STR },
+    { "tag", COL_STR }, { "userId", COL_INT }, { "createdAt", COL_DATE },
+    { "updatedAt", COL_DATE }, { NULL, 0 }
+};
+static const col_t credentials_cols[] = {
+    { "id", COL_STR }, { "hash", COL_STR }, { NULL, 0 }
+};
+
+static json_t *value_of(col_kind_t kind, const char *s)
+{
+    switch (kind) {
+    case COL_INT:  return json_integer(s ? strtoll(s, NULL, 10) : 0);
+    case COL_BOOL: return json_boolean(s && (s[0] == 't' || s[0] == '1'));
+    case COL_DATE: return s ? ta_sj_date(s) : json_null();
+    default:       return s ? json_string(s) : json_null();
+    }
+}
+
+/* Row row of res as an object with the columns cols. */
+static json_t *row_object(const PGresult *res, int row, const col_t *cols)
+{
+    json_t *o = json_object();
+    int n;
+
+    for (n = 0; cols[n].name; n++) {
+        json_object_set_new(o, cols[n].name, value_of(cols[n].kind, col(res, row, n)));
+    }
+    return o;
+}
+
+/* Runs a SELECT (or INSERT ... RETURNING) and appends its rows to out as
+ * objects with the columns cols. */
+static ta_error_t *query_rows(request_rec *r, int which, const col_t *cols, json_t *out,
                               int nargs, const char **args)
 {
     PGresult *res = NULL;
@@ -29,67 +83,9 @@ static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
         return e;
     }
     for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(out, fn(res, i));
+        json_array_append_new(out, row_object(res, i, cols));
     }
     return NULL;
-}
-
-/* A column's text, or NULL for SQL NULL. */
-static const char *col(const PGresult *res, int row, int n)
-{
-    return PQgetisnull(res, row, n) ? NULL : PQgetvalue(res, row, n);
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *int_of(const char *s)
-{
-    return json_integer(s ? strtoll(s, NULL, 10) : 0);
-}
-
-static json_t *date_of(const char *s)
-{
-    return s ? ta_sj_date(s) : json_null();
-}
-
-static json_t *user_row(const PGresult *res, int row)
-{
-    const char *verified = col(res, row, 2);
-    json_t *u = json_object();
-
-    json_object_set_new(u, "id", int_of(col(res, row, 0)));
-    json_object_set_new(u, "email", str_or_null(col(res, row, 1)));
-    json_object_set_new(u, "emailVerified",
-                        json_boolean(verified && (verified[0] == 't' || verified[0] == '1')));
-    json_object_set_new(u, "createdAt", date_of(col(res, row, 3)));
-    json_object_set_new(u, "updatedAt", date_of(col(res, row, 4)));
-    return u;
-}
-
-static json_t *txn_row(const PGresult *res, int row)
-{
-    json_t *t = json_object();
-
-    json_object_set_new(t, "id", int_of(col(res, row, 0)));
-    json_object_set_new(t, "amount", int_of(col(res, row, 1)));
-    json_object_set_new(t, "txnType", str_or_null(col(res, row, 2)));
-    json_object_set_new(t, "summary", str_or_null(col(res, row, 3)));
-    json_object_set_new(t, "tag", str_or_null(col(res, row, 4)));
-    json_object_set_new(t, "userId", int_of(col(res, row, 5)));
-    json_object_set_new(t, "createdAt", date_of(col(res, row, 6)));
-    json_object_set_new(t, "updatedAt", date_of(col(res, row, 7)));
-    return t;
-}
-
-static json_t *credentials_row(const PGresult *res, int row)
-{
-    json_t *c = json_object();
-    json_object_set_new(c, "id", str_or_null(col(res, row, 0)));
-    json_object_set_new(c, "hash", str_or_null(col(res, row, 1)));
-    return c;
 }
 
 /* The first row of rows as a new reference, or NULL; rows is released. */
@@ -105,7 +101,7 @@ ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *has
 {
     const char *args[2] = { email, hash };
     json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_USER_INSERT, user_row, rows, 2, args);
+    ta_error_t *e = query_rows(r, ST_USER_INSERT, user_cols, rows, 2, args);
 
     *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
     return e;
@@ -117,7 +113,7 @@ static ta_error_t *credentials_by(request_rec *r, int which, const char *key,
 {
     const char *args[1] = { key };
     json_t *rows = json_array(), *c;
-    ta_error_t *e = query_rows(r, which, credentials_row, rows, 1, args);
+    ta_error_t *e = query_rows(r, which, credentials_cols, rows, 1, args);
 
     *id = *hash = NULL;
     if (e) {
@@ -142,7 +138,7 @@ ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user)
 {
     const char *args[1] = { id };
     json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_USER_BY_ID, user_row, rows, 1, args);
+    ta_error_t *e = query_rows(r, ST_USER_BY_ID, user_cols, rows, 1, args);
 
     *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
     return e;
@@ -157,7 +153,7 @@ ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amou
         tag_given ? "0" : "1", tag, user_id
     };
     json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_TXN_INSERT, txn_row, rows, 6, args);
+    ta_error_t *e = query_rows(r, ST_TXN_INSERT, txn_cols, rows, 6, args);
 
     if (e) {
         json_decref(rows);
@@ -246,7 +242,7 @@ static ta_error_t *update_password(request_rec *r, int which, int nargs, const c
                                    int *updated)
 {
     json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, which, credentials_row, rows, nargs, args);
+    ta_error_t *e = query_rows(r, which, credentials_cols, rows, nargs, args);
 
     *updated = e == NULL && json_array_size(rows) == 1;
     json_decref(rows);
