@@ -1,8 +1,10 @@
 /*
  * cfg/config.h - per-server and per-directory configuration, and the directive
  * table. Every field has an explicit "unset" value so merges can tell an
- * inherited value from one set to its default; defaults are applied by the
- * ta_conf_* getters below, in one place.
+ * inherited value from one set to its default. Every default is named in one
+ * block of config.c: a server's are applied once by ta_conf_check (check_config),
+ * a directory's by its getter; code outside cfg/ reads settings through the
+ * ta_conf_* getters.
  */
 #ifndef TA_CONFIG_H
 #define TA_CONFIG_H
@@ -106,9 +108,9 @@ void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ta_create_dir_conf(apr_pool_t *p, char *dir);
 void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* Checks the merged configuration of a server that uses the module (keys
- * present, cookie prefixes that browsers accept, ...) and fills in the
- * defaults that later code reads directly; run by check_config, so
+/* Fills in the defaults of every unset setting of a server that uses the
+ * module and checks its merged configuration (keys present, cookie prefixes
+ * that browsers accept, ...): the server getters read what it leaves; run by check_config, so
  * `apachectl configtest` reports it. Returns an error message that names the
  * directive, or NULL. */
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
@@ -119,7 +121,8 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
  * its warning. After ta_conf_check. */
 void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc);
 
-/* Getters that apply the defaults of CONTRACT §9. */
+/* Getters: server settings after ta_conf_check, directory settings with the
+ * defaults of CONTRACT §9. */
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
 apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc);
 int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
