@@ -36,7 +36,7 @@ static ta_error_t *auto_refresh(ta_ctx_t *ctx, ta_error_t *otherwise)
                       "no transparent refresh: the response has already started");
         return otherwise;
     }
-    rt = ta_ctx_cookie(ctx, ctx->sc->cookie_refresh);
+    rt = ta_ctx_cookie(ctx, ta_conf_cookie_refresh(ctx->sc));
     if (rt == NULL || *rt == '\0') {
         return otherwise;
     }
@@ -70,7 +70,7 @@ static ta_error_t *check_session(ta_ctx_t *ctx, const char *sub, const char *sid
 static ta_error_t *authenticate(ta_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *token = ta_ctx_cookie(ctx, ctx->sc->cookie_access);
+    const char *token = ta_ctx_cookie(ctx, ta_conf_cookie_access(ctx->sc));
     ta_claims_t claims;
     ta_jwt_status_t st;
     ta_error_t *e;

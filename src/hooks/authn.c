@@ -111,7 +111,7 @@ static void scrub_identity_header(request_rec *r, const char *name)
  * needs it. The context keeps the header as the client sent it. */
 static void strip_own_cookies(request_rec *r, const ta_server_conf_t *sc)
 {
-    const char *names[3] = { sc->cookie_access, sc->cookie_refresh, sc->cookie_loggedin };
+    const char *names[3] = { ta_conf_cookie_access(sc), ta_conf_cookie_refresh(sc), ta_conf_cookie_loggedin(sc) };
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *ent = (const apr_table_entry_t *)arr->elts;
     apr_table_t *kept = NULL;
@@ -166,8 +166,8 @@ static void set_identity(request_rec *r, const ta_ctx_t *ctx, const char *auth_t
     if (ctx->session_id) {
         apr_table_setn(r->subprocess_env, "TRPCAUTH_SESSION_ID", ctx->session_id);
     }
-    if (dc->identity_header && header_safe(ctx->user_id)) {
-        apr_table_setn(r->headers_in, dc->identity_header, ctx->user_id);
+    if (ta_conf_identity_header(dc) && header_safe(ctx->user_id)) {
+        apr_table_setn(r->headers_in, ta_conf_identity_header(dc), ctx->user_id);
     }
 }
 
@@ -254,7 +254,7 @@ static int unauthenticated(request_rec *r, const ta_error_t *e)
                                            "This resource requires a logged-in user"));
     case TA_UNAUTH_REDIRECT:
         if (is_navigation(r)) {
-            return redirect_to_login(r, dc->unauth_url);
+            return redirect_to_login(r, ta_conf_unauth_url(dc));
         }
         /* fetch/XHR: the 401 below */
         break;
@@ -274,8 +274,8 @@ static int scrub_header_parser(request_rec *r)
 {
     ta_dir_conf_t *dc = dir_conf(r);
 
-    if (dc && dc->identity_header) {
-        scrub_identity_header(r, dc->identity_header);
+    if (dc && ta_conf_identity_header(dc)) {
+        scrub_identity_header(r, ta_conf_identity_header(dc));
     }
     return DECLINED;
 }
@@ -312,8 +312,8 @@ static int identity_fixups(request_rec *r)
     ta_ctx_t *ctx;
     ta_error_t *e;
 
-    if (dc->identity_header) {
-        scrub_identity_header(r, dc->identity_header);
+    if (ta_conf_identity_header(dc)) {
+        scrub_identity_header(r, ta_conf_identity_header(dc));
     }
     if ((type = our_auth_type(r)) == NULL) {
         return DECLINED;

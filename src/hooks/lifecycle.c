@@ -203,8 +203,8 @@ static void warn_config(apr_pool_t *ptemp, server_rec *s)
             continue;
         }
         ta_conf_warn(sp, sc, main_sc->active ? main_sc : NULL);
-        if (apr_hash_get(asked, sc->redis->redacted, APR_HASH_KEY_STRING) == NULL) {
-            apr_hash_set(asked, sc->redis->redacted, APR_HASH_KEY_STRING, sc);
+        if (apr_hash_get(asked, ta_conf_redis(sc)->redacted, APR_HASH_KEY_STRING) == NULL) {
+            apr_hash_set(asked, ta_conf_redis(sc)->redacted, APR_HASH_KEY_STRING, sc);
             ta_redis_check_eviction(sp, sc);
         }
     }
@@ -261,15 +261,15 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
  * good for the other). Holds the Redis password: never logged. */
 static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
 {
-    const ta_redis_url_t *u = sc->redis;
+    const ta_redis_url_t *u = ta_conf_redis(sc);
 
     return apr_psprintf(p, "%s|%d|%s|%s|%s|%d|%" APR_TIME_T_FMT "|%" APR_INT64_T_FMT "|%d|%s|%pp|%s|%s",
                         u->host ? u->host : "", u->port, u->socket ? u->socket : "",
                         u->user ? u->user : "", u->password ? u->password : "", u->db,
                         ta_conf_redis_timeout(sc), ta_conf_session_cache_ms(sc),
-                        ta_conf_token_cache_entries(sc), sc->key_prefix,
-                        (void *)sc->access_keys, sc->issuer ? sc->issuer : "",
-                        sc->audience ? sc->audience : "");
+                        ta_conf_token_cache_entries(sc), ta_conf_key_prefix(sc),
+                        (void *)ta_conf_access_keys(sc), ta_conf_issuer(sc) ? ta_conf_issuer(sc) : "",
+                        ta_conf_audience(sc) ? ta_conf_audience(sc) : "");
 }
 
 /* mod_dbd keeps its settings to itself; they are read from the

@@ -110,7 +110,7 @@ static ta_error_t *rotate(ta_ctx_t *ctx, const ta_claims_t *c, const char *token
 
 static ta_error_t *do_refresh(ta_ctx_t *ctx)
 {
-    const char *token = ta_ctx_cookie(ctx, ctx->sc->cookie_refresh);
+    const char *token = ta_ctx_cookie(ctx, ta_conf_cookie_refresh(ctx->sc));
     ta_claims_t c;
     ta_jwt_status_t st;
     ta_error_t *e;

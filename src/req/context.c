@@ -78,8 +78,8 @@ ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
     if (!refresh && ta_tokcache_get(sc->token_cache, ctx->r->pool, token, claims)) {
         return claims->exp < ctx->now - skew ? TA_JWT_EXPIRED : TA_JWT_OK;
     }
-    st = ta_jwt_verify(ctx->r->pool, refresh ? sc->refresh_keys : sc->access_keys, token,
-                       refresh ? "rt+jwt" : "at+jwt", sc->issuer, sc->audience, ctx->now,
+    st = ta_jwt_verify(ctx->r->pool, refresh ? ta_conf_refresh_keys(sc) : ta_conf_access_keys(sc), token,
+                       refresh ? "rt+jwt" : "at+jwt", ta_conf_issuer(sc), ta_conf_audience(sc), ctx->now,
                        skew, claims);
     if (!refresh && st == TA_JWT_OK) {
         ta_tokcache_put(sc->token_cache, token, claims);
@@ -91,8 +91,8 @@ static void set_cookie(ta_ctx_t *ctx, const char *name, const char *value,
                        apr_int64_t max_age)
 {
     ta_cookie_attrs_t a = {
-        ta_conf_cookie_secure(ctx->sc), ctx->sc->cookie_samesite,
-        ctx->sc->cookie_domain, "/"
+        ta_conf_cookie_secure(ctx->sc), ta_conf_cookie_samesite(ctx->sc),
+        ta_conf_cookie_domain(ctx->sc), "/"
     };
     const char *c = ta_cookie_make(ctx->r->pool, name, value, max_age, 1, &a);
 
@@ -124,7 +124,7 @@ static ta_error_t *issue(ta_ctx_t *ctx, const char *typ, const ta_keyset_t *keys
                          apr_int64_t iat, apr_int64_t ttl, const char **token)
 {
     ta_server_conf_t *sc = ctx->sc;
-    ta_claims_t c = { typ, uid, sid, jti, sc->issuer, sc->audience, iat, iat + ttl };
+    ta_claims_t c = { typ, uid, sid, jti, ta_conf_issuer(sc), ta_conf_audience(sc), iat, iat + ttl };
     const char *t = ta_jwt_sign(ctx->r->pool, keys, &c);
 
     if (t == NULL) {
@@ -141,11 +141,11 @@ static ta_error_t *set_access(ta_ctx_t *ctx, const char *uid, const char *sid,
 {
     ta_server_conf_t *sc = ctx->sc;
     int ttl = ta_conf_access_ttl(sc);
-    ta_error_t *e = issue(ctx, "at+jwt", sc->access_keys, sc->cookie_access, uid, sid, NULL,
+    ta_error_t *e = issue(ctx, "at+jwt", ta_conf_access_keys(sc), ta_conf_cookie_access(sc), uid, sid, NULL,
                           iat, ttl, access);
 
     if (e == NULL) {
-        set_cookie(ctx, sc->cookie_loggedin, "true", left(ctx, iat + ttl));
+        set_cookie(ctx, ta_conf_cookie_loggedin(sc), "true", left(ctx, iat + ttl));
     }
     return e;
 }
@@ -154,7 +154,7 @@ ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
                                 const char *jti, apr_int64_t iat, const char **access)
 {
     ta_server_conf_t *sc = ctx->sc;
-    ta_error_t *e = issue(ctx, "rt+jwt", sc->refresh_keys, sc->cookie_refresh, uid, sid, jti,
+    ta_error_t *e = issue(ctx, "rt+jwt", ta_conf_refresh_keys(sc), ta_conf_cookie_refresh(sc), uid, sid, jti,
                           iat, ta_conf_refresh_ttl(sc), NULL);
 
     return e ? e : set_access(ctx, uid, sid, iat, access);
@@ -164,13 +164,13 @@ ta_error_t *ta_ctx_issue_access(ta_ctx_t *ctx, const char *uid, const char *sid,
                                 const char *refresh_token, apr_int64_t refresh_exp,
                                 const char **access)
 {
-    set_cookie(ctx, ctx->sc->cookie_refresh, refresh_token, left(ctx, refresh_exp));
+    set_cookie(ctx, ta_conf_cookie_refresh(ctx->sc), refresh_token, left(ctx, refresh_exp));
     return set_access(ctx, uid, sid, ctx->now, access);
 }
 
 void ta_ctx_clear_cookies(ta_ctx_t *ctx)
 {
-    set_cookie(ctx, ctx->sc->cookie_access, "", 0);
-    set_cookie(ctx, ctx->sc->cookie_refresh, "", 0);
-    set_cookie(ctx, ctx->sc->cookie_loggedin, "", 0);
+    set_cookie(ctx, ta_conf_cookie_access(ctx->sc), "", 0);
+    set_cookie(ctx, ta_conf_cookie_refresh(ctx->sc), "", 0);
+    set_cookie(ctx, ta_conf_cookie_loggedin(ctx->sc), "", 0);
 }

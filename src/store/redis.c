@@ -89,7 +89,7 @@ static int authenticate_and_select(redisContext *c, const ta_redis_url_t *u,
 
 redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
 {
-    const ta_redis_url_t *u = sc->redis;
+    const ta_redis_url_t *u = ta_conf_redis(sc);
     struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
     char why[256];
     redisContext *c;
@@ -139,7 +139,7 @@ void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
 
     if (policy == NULL) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, TA_LOGNO(108)
-                     "Redis %s: maxmemory-policy not checked (%.200s)", sc->redis->redacted,
+                     "Redis %s: maxmemory-policy not checked (%.200s)", ta_conf_redis(sc)->redacted,
                      c == NULL ? "cannot connect"
                      : reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
     }
@@ -148,7 +148,7 @@ void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
                      "Redis %s has maxmemory-policy %.64s: at maxmemory it may evict a "
                      "user's session index, and logoutAll or changePassword would then "
                      "leave sessions alive; set maxmemory-policy noeviction",
-                     sc->redis->redacted, policy->str);
+                     ta_conf_redis(sc)->redacted, policy->str);
     }
     if (reply) freeReplyObject(reply);
     if (c) redisFree(c);

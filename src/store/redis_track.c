@@ -135,7 +135,7 @@ static redisContext *subscribe(listener_t *l)
     if (c == NULL) {
         return NULL;
     }
-    apr_snprintf(prefix, sizeof(prefix), "%s{u:", sc->key_prefix);
+    apr_snprintf(prefix, sizeof(prefix), "%s{u:", ta_conf_key_prefix(sc));
     ok = setup(c, REDIS_REPLY_INTEGER, &cid, 2, id_argv, why, sizeof(why));
     if (ok) {
         apr_snprintf(id, sizeof(id), "%" APR_INT64_T_FMT, (apr_int64_t)cid);
@@ -157,13 +157,13 @@ static redisContext *subscribe(listener_t *l)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(110)
                          "TrpcAuthSessionCache: Redis %s refused client tracking (%s); "
                          "the session cache stays off, every request asks Redis",
-                         sc->redis->redacted, why);
+                         ta_conf_redis(sc)->redacted, why);
             l->reported_refused = 1;
         }
         else if (!l->refused && !l->reported_down) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(116)
                          "TrpcAuthSessionCache: Redis %s failed while the listener subscribed (%s); "
-                         "session cache off until it is back", sc->redis->redacted, c->errstr);
+                         "session cache off until it is back", ta_conf_redis(sc)->redacted, c->errstr);
             l->reported_down = 1;
         }
         redisFree(c);
@@ -261,7 +261,7 @@ static void serve(listener_t *l, redisContext *c)
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(111)
                              "TrpcAuthSessionCache: Redis %s did not answer PING within "
                              "%" APR_INT64_T_FMT " ms; session cache off until it does",
-                             l->sc->redis->redacted, ping_deadline_ms(l->sc));
+                             ta_conf_redis(l->sc)->redacted, ping_deadline_ms(l->sc));
                 l->reported_down = 1;
                 return;
             }
@@ -308,7 +308,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
             if (l->reported_down || l->reported_refused) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(112)
                              "TrpcAuthSessionCache: tracking Redis %s again",
-                             l->sc->redis->redacted);
+                             ta_conf_redis(l->sc)->redacted);
                 l->reported_down = 0;
                 l->reported_refused = 0;
             }

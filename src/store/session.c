@@ -115,7 +115,7 @@ static ta_redis_script_t list_lua = TA_REDIS_SCRIPT(list_script);
 /* "<prefix>{u:<uid>}:s:" - a session key without its id. */
 static const char *session_prefix(apr_pool_t *p, const ta_server_conf_t *sc, const char *uid)
 {
-    return apr_pstrcat(p, sc->key_prefix, "{u:", uid, "}:s:", NULL);
+    return apr_pstrcat(p, ta_conf_key_prefix(sc), "{u:", uid, "}:s:", NULL);
 }
 
 static const char *session_key(apr_pool_t *p, const ta_server_conf_t *sc,
@@ -126,7 +126,7 @@ static const char *session_key(apr_pool_t *p, const ta_server_conf_t *sc,
 
 static const char *index_key(apr_pool_t *p, const ta_server_conf_t *sc, const char *uid)
 {
-    return apr_pstrcat(p, sc->key_prefix, "{u:", uid, "}:sessions", NULL);
+    return apr_pstrcat(p, ta_conf_key_prefix(sc), "{u:", uid, "}:sessions", NULL);
 }
 
 static const char *i64(apr_pool_t *p, apr_int64_t v)
