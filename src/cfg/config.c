@@ -745,7 +745,7 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
         return "TrpcAuthRefreshKey is required (e.g. TrpcAuthRefreshKey HS256 file:/path/to/secret)";
     }
     if (ta_jti_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
-                          sc->jti_key) != 0) {
+                          sc->state.jti_key) != 0) {
         return "TrpcAuthRefreshKey: the first refresh key must be able to sign "
                "(a secret or a private key, not a public key)";
     }

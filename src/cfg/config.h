@@ -39,19 +39,32 @@ typedef struct ta_redis_pool ta_redis_pool_t;
 typedef struct ta_tokcache ta_tokcache_t;
 typedef struct ta_sesscache ta_sesscache_t;
 
+/* What the module makes for a server at start and in each child, apart from
+ * its configuration (as mod_dbd keeps its dbd_group_t apart from its
+ * svr_cfg): written by hooks/lifecycle.c (and the jti key by ta_conf_check),
+ * never by a directive, never merged. */
 typedef struct {
     /* Set by check_config: this server uses the module (src/hooks/lifecycle.c).
-     * Nothing below is checked, defaulted or started for a server that does not. */
+     * Nothing is checked, defaulted or started for a server that does not. */
     int active;
+    /* Key of the deterministic refresh-token ids (jose/jti.h), derived at start
+     * from the refresh signing key; never leaves the process. */
+    unsigned char jti_key[32];
+    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
+    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
+    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
+    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
+} ta_server_state_t;
+
+typedef struct {
+    ta_server_state_t state;         /* runtime state, not configuration */
 
     /* Redis */
     const ta_redis_url_t *redis;     /* TrpcAuthRedis, parsed; logs show redis->redacted only */
     apr_interval_time_t redis_timeout;   /* TA_UNSET */
     apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
     const char *key_prefix;
-    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
     apr_interval_time_t session_cache_age;  /* TA_UNSET; 0: no session cache */
-    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
 
     /* Tokens */
     ta_keyset_t *access_keys;
@@ -64,11 +77,7 @@ typedef struct {
     apr_interval_time_t refresh_grace;
     int refresh_returns_access;
     apr_interval_time_t clock_skew;  /* TA_UNSET: leeway on exp/iat/nbf */
-    /* Key of the deterministic refresh-token ids (jose/jti.h), derived at start
-     * from the refresh signing key; never leaves the process. */
-    unsigned char jti_key[32];
     int token_cache_entries;         /* TA_UNSET; 0: no cache of verified access tokens */
-    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
 
     /* Cookies */
     const char *cookie_access;
@@ -80,7 +89,6 @@ typedef struct {
 
     /* Passwords, limits, audit */
     int bcrypt_cost;
-    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
     ta_rate_limit_t rate[TA_RL__COUNT];
     int audit_log;
 } ta_server_conf_t;

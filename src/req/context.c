@@ -35,7 +35,7 @@ ta_ctx_t *ta_ctx_get(request_rec *r)
 
 ta_error_t *ta_ctx_check_active(ta_ctx_t *ctx)
 {
-    if (ctx->sc->active) {
+    if (ctx->sc->state.active) {
         return NULL;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, TA_LOGNO(305)
@@ -75,14 +75,14 @@ ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
     }
     /* Access tokens verified before in this child (TrpcAuthTokenCache): the
      * same bytes, the same keys; only exp is checked again. */
-    if (!refresh && ta_tokcache_get(sc->token_cache, ctx->r->pool, token, claims)) {
+    if (!refresh && ta_tokcache_get(sc->state.token_cache, ctx->r->pool, token, claims)) {
         return claims->exp < ctx->now - skew ? TA_JWT_EXPIRED : TA_JWT_OK;
     }
     st = ta_jwt_verify(ctx->r->pool, refresh ? ta_conf_refresh_keys(sc) : ta_conf_access_keys(sc), token,
                        refresh ? "rt+jwt" : "at+jwt", ta_conf_issuer(sc), ta_conf_audience(sc), ctx->now,
                        skew, claims);
     if (!refresh && st == TA_JWT_OK) {
-        ta_tokcache_put(sc->token_cache, token, claims);
+        ta_tokcache_put(sc->state.token_cache, token, claims);
     }
     return st;
 }

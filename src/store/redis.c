@@ -200,7 +200,7 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     apr_reslist_timeout_set(rp->list, ta_conf_redis_timeout(sc));
     apr_pool_cleanup_register(p, rp->list, (apr_status_t (*)(void *))apr_reslist_destroy,
                               apr_pool_cleanup_null);
-    sc->redis_pool = rp;
+    sc->state.redis_pool = rp;
     return APR_SUCCESS;
 }
 
@@ -247,10 +247,10 @@ redisContext *ta_redis_acquire(request_rec *r)
     if (rc->ctx) {
         return rc->ctx->err ? NULL : rc->ctx;
     }
-    if (rc->failed || sc->redis_pool == NULL) {
+    if (rc->failed || sc->state.redis_pool == NULL) {
         return NULL;
     }
-    rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    rv = apr_reslist_acquire(sc->state.redis_pool->list, &res);
     if (rv != APR_SUCCESS) {
         rc->failed = 1;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, TA_LOGNO(105)
@@ -258,7 +258,7 @@ redisContext *ta_redis_acquire(request_rec *r)
         return NULL;
     }
     rc->ctx = res;
-    rc->pool = sc->redis_pool;
+    rc->pool = sc->state.redis_pool;
     if (!rc->cleanup_registered) {
         apr_pool_cleanup_register(ta_initial_request(r)->pool, rc, conn_release,
                                   apr_pool_cleanup_null);

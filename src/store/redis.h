@@ -30,7 +30,7 @@ void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc);
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
 
 /* Starts the child's listener of the server's session cache (src/store/redis_track.c),
- * when sc->session_cache is set; on failure the cache is switched off (logged). */
+ * when sc->state.session_cache is set; on failure the cache is switched off (logged). */
 apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
 
 /* The request's connection, acquired on first use. NULL when Redis cannot be

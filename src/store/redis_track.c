@@ -377,13 +377,13 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
     listener_t *l;
     apr_status_t rv;
 
-    if (sc->session_cache == NULL) {
+    if (sc->state.session_cache == NULL) {
         return APR_SUCCESS;
     }
     l = apr_pcalloc(pchild, sizeof(*l));
     l->s = s;
     l->sc = sc;
-    l->cache = sc->session_cache;
+    l->cache = sc->state.session_cache;
     if (pipe2(l->wake, O_CLOEXEC) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto fail;
@@ -398,7 +398,7 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
 fail:
     ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, TA_LOGNO(113)
                  "TrpcAuthSessionCache: cannot start the listener; the session cache stays off");
-    sc->session_cache = NULL;
+    sc->state.session_cache = NULL;
     return rv;
 }
 
@@ -406,10 +406,10 @@ fail:
 
 apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc)
 {
-    if (sc->session_cache != NULL) {
+    if (sc->state.session_cache != NULL) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(115)
                      "TrpcAuthSessionCache needs APR with threads; the session cache stays off");
-        sc->session_cache = NULL;
+        sc->state.session_cache = NULL;
     }
     return APR_SUCCESS;
 }

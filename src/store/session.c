@@ -180,10 +180,10 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
 
     /* TrpcAuthSessionCache: a session Redis confirmed lately, and about
      * which Redis has sent no invalidation since, needs no round trip. */
-    if (ta_sesscache_get(sc->session_cache, key, now, LAST_SEEN_INTERVAL_MS)) {
+    if (ta_sesscache_get(sc->state.session_cache, key, now, LAST_SEEN_INTERVAL_MS)) {
         return TA_SESS_OK;
     }
-    stamp = ta_sesscache_stamp(sc->session_cache, key);
+    stamp = ta_sesscache_stamp(sc->state.session_cache, key);
 
     /* The check on every request is a plain HGET (the cheapest round trip);
      * last-seen is written, atomically with an existence check, at most once
@@ -199,7 +199,7 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
     seen = apr_atoi64(reply->str);
     freeReplyObject(reply);
     if (now - seen < LAST_SEEN_INTERVAL_MS) {
-        ta_sesscache_put(sc->session_cache, key, seen, now, stamp);
+        ta_sesscache_put(sc->state.session_cache, key, seen, now, stamp);
         return TA_SESS_OK;
     }
     reply = ta_redis_eval(r, &touch_lua, "1", key, i64(p, now), NULL);
@@ -263,7 +263,7 @@ ta_rot_status_t ta_session_rotate(request_rec *r, const ta_server_conf_t *sc,
     }
     freeReplyObject(reply);
     if (st == TA_ROT_REUSE) {
-        ta_sesscache_flush(sc->session_cache);     /* the script revoked the session */
+        ta_sesscache_flush(sc->state.session_cache);     /* the script revoked the session */
     }
     return st;
 }
@@ -279,7 +279,7 @@ ta_sess_status_t ta_session_revoke(request_rec *r, const ta_server_conf_t *sc,
                               index_key(p, sc, uid), sid, NULL);
     /* This child forgets at once (the others when Redis's invalidation
      * arrives); also when the answer was lost, as the script may have run. */
-    ta_sesscache_flush(sc->session_cache);
+    ta_sesscache_flush(sc->state.session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
@@ -297,7 +297,7 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
 
     reply = ta_redis_eval(r, &revoke_all_lua, "1", index_key(p, sc, uid),
                               session_prefix(p, sc, uid), keep_sid ? keep_sid : "", NULL);
-    ta_sesscache_flush(sc->session_cache);
+    ta_sesscache_flush(sc->state.session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
