@@ -157,21 +157,37 @@ int ta_conf_pass_cookies(const ta_dir_conf_t *dc);
 /* Settings read as they are (after ta_conf_check for a server's): code outside
  * cfg/ reads every setting through a ta_conf_* getter, never a field, so the
  * structs can become opaque. Inline: several run on every request. */
-static APR_INLINE const char *ta_conf_issuer(const ta_server_conf_t *sc) { return sc->issuer; }
-static APR_INLINE const char *ta_conf_audience(const ta_server_conf_t *sc) { return sc->audience; }
-static APR_INLINE const char *ta_conf_cookie_access(const ta_server_conf_t *sc) { return sc->cookie_access; }
-static APR_INLINE const char *ta_conf_cookie_refresh(const ta_server_conf_t *sc) { return sc->cookie_refresh; }
-static APR_INLINE const char *ta_conf_cookie_loggedin(const ta_server_conf_t *sc) { return sc->cookie_loggedin; }
-static APR_INLINE const char *ta_conf_cookie_samesite(const ta_server_conf_t *sc) { return sc->cookie_samesite; }
-static APR_INLINE const char *ta_conf_cookie_domain(const ta_server_conf_t *sc) { return sc->cookie_domain; }
-static APR_INLINE const char *ta_conf_key_prefix(const ta_server_conf_t *sc) { return sc->key_prefix; }
-static APR_INLINE const ta_keyset_t *ta_conf_access_keys(const ta_server_conf_t *sc) { return sc->access_keys; }
-static APR_INLINE const ta_keyset_t *ta_conf_refresh_keys(const ta_server_conf_t *sc) { return sc->refresh_keys; }
-static APR_INLINE const ta_redis_url_t *ta_conf_redis(const ta_server_conf_t *sc) { return sc->redis; }
-static APR_INLINE int ta_conf_refresh_returns_access(const ta_server_conf_t *sc) { return sc->refresh_returns_access; }
-static APR_INLINE const char *ta_conf_identity_header(const ta_dir_conf_t *dc) { return dc->identity_header; }
-static APR_INLINE const apr_array_header_t *ta_conf_cors_origins(const ta_dir_conf_t *dc) { return dc->cors_origins; }
-static APR_INLINE const char *ta_conf_unauth_url(const ta_dir_conf_t *dc) { return dc->unauth_url; }
-static APR_INLINE const char *ta_conf_location(const ta_dir_conf_t *dc) { return dc->location; }
+static APR_INLINE const char *ta_conf_issuer(const ta_server_conf_t *sc)
+    { return sc->issuer; }
+static APR_INLINE const char *ta_conf_audience(const ta_server_conf_t *sc)
+    { return sc->audience; }
+static APR_INLINE const char *ta_conf_cookie_access(const ta_server_conf_t *sc)
+    { return sc->cookie_access; }
+static APR_INLINE const char *ta_conf_cookie_refresh(const ta_server_conf_t *sc)
+    { return sc->cookie_refresh; }
+static APR_INLINE const char *ta_conf_cookie_loggedin(const ta_server_conf_t *sc)
+    { return sc->cookie_loggedin; }
+static APR_INLINE const char *ta_conf_cookie_samesite(const ta_server_conf_t *sc)
+    { return sc->cookie_samesite; }
+static APR_INLINE const char *ta_conf_cookie_domain(const ta_server_conf_t *sc)
+    { return sc->cookie_domain; }
+static APR_INLINE const char *ta_conf_key_prefix(const ta_server_conf_t *sc)
+    { return sc->key_prefix; }
+static APR_INLINE const ta_keyset_t *ta_conf_access_keys(const ta_server_conf_t *sc)
+    { return sc->access_keys; }
+static APR_INLINE const ta_keyset_t *ta_conf_refresh_keys(const ta_server_conf_t *sc)
+    { return sc->refresh_keys; }
+static APR_INLINE const ta_redis_url_t *ta_conf_redis(const ta_server_conf_t *sc)
+    { return sc->redis; }
+static APR_INLINE int ta_conf_refresh_returns_access(const ta_server_conf_t *sc)
+    { return sc->refresh_returns_access; }
+static APR_INLINE const char *ta_conf_identity_header(const ta_dir_conf_t *dc)
+    { return dc->identity_header; }
+static APR_INLINE const apr_array_header_t *ta_conf_cors_origins(const ta_dir_conf_t *dc)
+    { return dc->cors_origins; }
+static APR_INLINE const char *ta_conf_unauth_url(const ta_dir_conf_t *dc)
+    { return dc->unauth_url; }
+static APR_INLINE const char *ta_conf_location(const ta_dir_conf_t *dc)
+    { return dc->location; }
 
 #endif

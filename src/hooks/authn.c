@@ -111,14 +111,19 @@ static void scrub_identity_header(request_rec *r, const char *name)
  * needs it. The context keeps the header as the client sent it. */
 static void strip_own_cookies(request_rec *r, const ta_server_conf_t *sc)
 {
-    const char *names[3] = { ta_conf_cookie_access(sc), ta_conf_cookie_refresh(sc), ta_conf_cookie_loggedin(sc) };
+    const char *names[3] = {
+        ta_conf_cookie_access(sc), ta_conf_cookie_refresh(sc), ta_conf_cookie_loggedin(sc)
+    };
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *ent = (const apr_table_entry_t *)arr->elts;
     apr_table_t *kept = NULL;
     int i, removed, total = 0;
 
     for (i = 0; i < arr->nelts; i++) {
-        if (ent[i].key && strcasecmp(ent[i].key, "Cookie") == 0) {
+        /* The first letter first: this walk runs on every request of a
+         * protected location, and most headers are not Cookie. */
+        if (ent[i].key && apr_tolower(ent[i].key[0]) == 'c'
+            && strcasecmp(ent[i].key, "Cookie") == 0) {
             const char *v = ta_cookie_strip(r->pool, ent[i].val, names, 3, &removed);
 
             if (kept == NULL) {

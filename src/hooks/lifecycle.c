@@ -268,7 +268,8 @@ static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
                         u->user ? u->user : "", u->password ? u->password : "", u->db,
                         ta_conf_redis_timeout(sc), ta_conf_session_cache_ms(sc),
                         ta_conf_token_cache_entries(sc), ta_conf_key_prefix(sc),
-                        (void *)ta_conf_access_keys(sc), ta_conf_issuer(sc) ? ta_conf_issuer(sc) : "",
+                        (void *)ta_conf_access_keys(sc),
+                        ta_conf_issuer(sc) ? ta_conf_issuer(sc) : "",
                         ta_conf_audience(sc) ? ta_conf_audience(sc) : "");
 }
 

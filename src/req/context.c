@@ -78,9 +78,10 @@ ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
     if (!refresh && ta_tokcache_get(sc->state.token_cache, ctx->r->pool, token, claims)) {
         return claims->exp < ctx->now - skew ? TA_JWT_EXPIRED : TA_JWT_OK;
     }
-    st = ta_jwt_verify(ctx->r->pool, refresh ? ta_conf_refresh_keys(sc) : ta_conf_access_keys(sc), token,
-                       refresh ? "rt+jwt" : "at+jwt", ta_conf_issuer(sc), ta_conf_audience(sc), ctx->now,
-                       skew, claims);
+    st = ta_jwt_verify(ctx->r->pool,
+                       refresh ? ta_conf_refresh_keys(sc) : ta_conf_access_keys(sc), token,
+                       refresh ? "rt+jwt" : "at+jwt", ta_conf_issuer(sc), ta_conf_audience(sc),
+                       ctx->now, skew, claims);
     if (!refresh && st == TA_JWT_OK) {
         ta_tokcache_put(sc->state.token_cache, token, claims);
     }
@@ -124,7 +125,9 @@ static ta_error_t *issue(ta_ctx_t *ctx, const char *typ, const ta_keyset_t *keys
                          apr_int64_t iat, apr_int64_t ttl, const char **token)
 {
     ta_server_conf_t *sc = ctx->sc;
-    ta_claims_t c = { typ, uid, sid, jti, ta_conf_issuer(sc), ta_conf_audience(sc), iat, iat + ttl };
+    ta_claims_t c = {
+        typ, uid, sid, jti, ta_conf_issuer(sc), ta_conf_audience(sc), iat, iat + ttl
+    };
     const char *t = ta_jwt_sign(ctx->r->pool, keys, &c);
 
     if (t == NULL) {
@@ -141,8 +144,8 @@ static ta_error_t *set_access(ta_ctx_t *ctx, const char *uid, const char *sid,
 {
     ta_server_conf_t *sc = ctx->sc;
     int ttl = ta_conf_access_ttl(sc);
-    ta_error_t *e = issue(ctx, "at+jwt", ta_conf_access_keys(sc), ta_conf_cookie_access(sc), uid, sid, NULL,
-                          iat, ttl, access);
+    ta_error_t *e = issue(ctx, "at+jwt", ta_conf_access_keys(sc), ta_conf_cookie_access(sc),
+                          uid, sid, NULL, iat, ttl, access);
 
     if (e == NULL) {
         set_cookie(ctx, ta_conf_cookie_loggedin(sc), "true", left(ctx, iat + ttl));
@@ -154,8 +157,8 @@ ta_error_t *ta_ctx_issue_tokens(ta_ctx_t *ctx, const char *uid, const char *sid,
                                 const char *jti, apr_int64_t iat, const char **access)
 {
     ta_server_conf_t *sc = ctx->sc;
-    ta_error_t *e = issue(ctx, "rt+jwt", ta_conf_refresh_keys(sc), ta_conf_cookie_refresh(sc), uid, sid, jti,
-                          iat, ta_conf_refresh_ttl(sc), NULL);
+    ta_error_t *e = issue(ctx, "rt+jwt", ta_conf_refresh_keys(sc), ta_conf_cookie_refresh(sc),
+                          uid, sid, jti, iat, ta_conf_refresh_ttl(sc), NULL);
 
     return e ? e : set_access(ctx, uid, sid, iat, access);
 }

@@ -326,8 +326,8 @@ ta_error_t *ta_rate_login_admit(ta_ctx_t *ctx, const char *email,
 ta_error_t *ta_rate_password_admit(ta_ctx_t *ctx, ta_rate_attempt_t **attempt)
 {
     apr_pool_t *p = ctx->r->pool;
-    const char *user = apr_pstrcat(p, ta_conf_key_prefix(ctx->sc), "rl:{u:", ctx->user_id, "}:password",
-                                   NULL);
+    const char *user = apr_pstrcat(p, ta_conf_key_prefix(ctx->sc), "rl:{u:", ctx->user_id,
+                                   "}:password", NULL);
     ta_rate_attempt_t *a = apr_pcalloc(p, sizeof(*a));
     group_t *g = &a->g[a->n++];
 

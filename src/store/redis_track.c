@@ -163,7 +163,8 @@ static redisContext *subscribe(listener_t *l)
         else if (!l->refused && !l->reported_down) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(116)
                          "TrpcAuthSessionCache: Redis %s failed while the listener subscribed (%s); "
-                         "session cache off until it is back", ta_conf_redis(sc)->redacted, c->errstr);
+                         "session cache off until it is back", ta_conf_redis(sc)->redacted,
+                         c->errstr);
             l->reported_down = 1;
         }
         redisFree(c);
