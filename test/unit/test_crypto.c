@@ -50,8 +50,7 @@ END_TEST
 
 UNIT_SUITE(crypto)
 {
-    tcase_add_loop_test(tc, sha256_hex_matches_the_standard_vectors, 0,
-                        sizeof(digests) / sizeof(digests[0]));
+    UNIT_ADD_TABLE(tc, sha256_hex_matches_the_standard_vectors, digests);
     tcase_add_test(tc, hex_encoding_is_lowercase_two_digits_a_byte);
     tcase_add_test(tc, random_ids_have_their_length_and_differ);
 }

@@ -72,9 +72,7 @@ END_TEST
 
 UNIT_SUITE(httptext)
 {
-    tcase_add_loop_test(tc, targets_become_same_site_paths, 0, sizeof(targets) / sizeof(targets[0]));
-    tcase_add_loop_test(tc, components_are_percent_encoded, 0,
-                        sizeof(components) / sizeof(components[0]));
-    tcase_add_loop_test(tc, header_names_compare_as_backends_see_them, 0,
-                        sizeof(names) / sizeof(names[0]));
+    UNIT_ADD_TABLE(tc, targets_become_same_site_paths, targets);
+    UNIT_ADD_TABLE(tc, components_are_percent_encoded, components);
+    UNIT_ADD_TABLE(tc, header_names_compare_as_backends_see_them, names);
 }

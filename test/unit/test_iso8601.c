@@ -33,5 +33,5 @@ END_TEST
 
 UNIT_SUITE(iso8601)
 {
-    tcase_add_loop_test(tc, dates_as_javascript_writes_them, 0, sizeof(dates) / sizeof(dates[0]));
+    UNIT_ADD_TABLE(tc, dates_as_javascript_writes_them, dates);
 }

@@ -74,8 +74,7 @@ END_TEST
 
 UNIT_SUITE(jsontext)
 {
-    tcase_add_loop_test(tc, strings_are_escaped_and_parse_back, 0,
-                        sizeof(strings) / sizeof(strings[0]));
+    UNIT_ADD_TABLE(tc, strings_are_escaped_and_parse_back, strings);
     tcase_add_test(tc, a_row_as_the_list_writes_it);
     tcase_add_test(tc, text_grows_past_its_first_buffer);
 }

@@ -164,10 +164,7 @@ END_TEST
 
 UNIT_SUITE(redis_url)
 {
-    tcase_add_loop_test(tc, good_urls_give_their_parts_and_a_redacted_form, 0,
-                        sizeof(good) / sizeof(good[0]));
-    tcase_add_loop_test(tc, bad_urls_are_refused_without_showing_the_password, 0,
-                        sizeof(bad) / sizeof(bad[0]));
-    tcase_add_loop_test(tc, raw_text_loses_what_may_be_a_password, 0,
-                        sizeof(redactions) / sizeof(redactions[0]));
+    UNIT_ADD_TABLE(tc, good_urls_give_their_parts_and_a_redacted_form, good);
+    UNIT_ADD_TABLE(tc, bad_urls_are_refused_without_showing_the_password, bad);
+    UNIT_ADD_TABLE(tc, raw_text_loses_what_may_be_a_password, redactions);
 }

@@ -69,4 +69,9 @@ static int unit_main(const char *name, void (*add)(TCase *tc), void (*before)(vo
 
 #define UNIT_SUITE(name) UNIT_SUITE_AROUND(name, NULL, NULL)
 
+/* A table-driven test: fn runs once per row of table (a static array), with
+ * the row's index in _i. */
+#define UNIT_ADD_TABLE(tc, fn, table) \
+    tcase_add_loop_test((tc), fn, 0, (int)(sizeof(table) / sizeof((table)[0])))
+
 #endif
