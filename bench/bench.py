@@ -15,6 +15,7 @@ import platform
 import re
 import resource
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -683,6 +684,16 @@ def time_logout_all(env, data):
             "ok": st == 200, "body": body.decode("utf-8", "replace")[:200]}
 
 
+def httpd_binary():
+    """httpd's binary as apxs reports it (Debian: /usr/sbin/apache2)."""
+    apxs = shutil.which("apxs") or shutil.which("apxs2") or "apxs"
+    try:
+        q = lambda v: subprocess.run([apxs, "-q", v], capture_output=True, text=True, check=True).stdout.strip()
+        return os.path.join(q("SBINDIR"), q("TARGET"))
+    except (OSError, subprocess.CalledProcessError):
+        return "apache2"
+
+
 def bcrypt_time(env, cost, smoke):
     exe = os.path.join(env.state, "bcrypt_time")
     src = os.path.join(BENCH, "bcrypt_time.c")
@@ -716,7 +727,7 @@ def machine():
         mem_kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
     return {"nproc": os.cpu_count(), "cpu_model": model, "memory_gb": round(mem_kb / 1048576, 1),
             "kernel": platform.release(), "load_avg_at_start": os.getloadavg(),
-            "apache": subprocess.run(["/usr/sbin/apache2", "-v"], capture_output=True, text=True)
+            "apache": subprocess.run([httpd_binary(), "-v"], capture_output=True, text=True)
             .stdout.splitlines()[0].split(":", 1)[-1].strip(),
             "wrk": "wrk " + (subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split() or ["?"])[1]}
 

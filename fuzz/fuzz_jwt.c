@@ -27,7 +27,8 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
-#include "jose/jwt.h"
+#include "jose/jws.h"
+#include "jose/b64url.h"
 
 #define NOW     APR_INT64_C(1700000000)
 #define LEEWAY  30

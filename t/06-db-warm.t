@@ -13,6 +13,8 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use Time::HiRes qw(sleep);
 use TrpcT;
+
+my $MODDIR = moddir();
 use TrpcSess;
 use TrpcHttpd;
 

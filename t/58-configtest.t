@@ -13,6 +13,8 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use TrpcT;
 
+my $MODDIR = moddir();
+
 plan tests => 59;
 
 my $httpd = Apache::Test::vars('httpd');
@@ -29,9 +31,9 @@ sub configtest {
     my $conf = "$dir/httpd.conf";
     spit($conf, <<"CONF");
 ServerRoot "$dir"
-LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule mpm_prefork_module $MODDIR/mod_mpm_prefork.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule dbd_module $MODDIR/mod_dbd.so
 LoadModule trpcauth_module "$top/.libs/mod_trpcauth.so"
 Listen 127.0.0.1:1
 ErrorLog "$dir/error_log"

@@ -25,7 +25,7 @@
 
 #include <apr_pools.h>
 
-#include "jose/jwt.h"
+#include "jose/jws.h"
 
 #define TA_TOKCACHE_TOKEN_MAX 768
 #define TA_TOKCACHE_ID_MAX    64

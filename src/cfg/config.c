@@ -20,13 +20,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_REDIS_URL     "redis://127.0.0.1:6379/0"
-#define DEFAULT_KEY_PREFIX    "trpcauth:"
-#define DEFAULT_MAX_BODY      65536
-#define DEFAULT_MAX_BATCH     32
-#define DEFAULT_BCRYPT_COST   12
+/* Every default of CONTRACT §9, in one place. The server's are applied once, by
+ * apply_server_defaults() when check_config finalizes a server that uses the
+ * module (httpd never merges the main server, so a merge cannot be that
+ * place); from then on the server getters read plain values. The directory
+ * settings' are applied by their getters: httpd merges directory
+ * configurations per request and hands the main server's unmerged to requests
+ * no section matches, so no step sees every one of them finished. */
+#define DEFAULT_REDIS_URL          "redis://127.0.0.1:6379/0"
+#define DEFAULT_REDIS_TIMEOUT      (500 * 1000)
+#define DEFAULT_DB_TIMEOUT         (3 * APR_USEC_PER_SEC)
+#define DEFAULT_KEY_PREFIX         "trpcauth:"
+#define DEFAULT_ACCESS_TTL         (15 * 60 * APR_USEC_PER_SEC)
+#define DEFAULT_REFRESH_TTL        (7 * 86400 * APR_USEC_PER_SEC)
+#define DEFAULT_REFRESH_ROTATION   1
+#define DEFAULT_REFRESH_GRACE      (10 * APR_USEC_PER_SEC)
+#define DEFAULT_REFRESH_RETURNS_ACCESS 0
+#define DEFAULT_CLOCK_SKEW         (5 * APR_USEC_PER_SEC)
+#define DEFAULT_TOKEN_CACHE        1024
 /* TrpcAuthSessionCache: on wherever Redis allows client tracking (issue 15). */
-#define TA_SESSION_CACHE_DEFAULT (60 * APR_USEC_PER_SEC)
+#define DEFAULT_SESSION_CACHE      (60 * APR_USEC_PER_SEC)
+#define DEFAULT_COOKIE_ACCESS      "accessToken"
+#define DEFAULT_COOKIE_REFRESH     "refreshToken"
+#define DEFAULT_COOKIE_LOGGEDIN    "logged_in"
+#define DEFAULT_COOKIE_SECURE      1
+#define DEFAULT_COOKIE_SAMESITE    "Strict"
+#define DEFAULT_BCRYPT_COST        12
+#define DEFAULT_AUDIT_LOG          1
+#define DEFAULT_REQUIRE_VERIFIED_EMAIL 0
+#define DEFAULT_VERIFY_ON_REGISTER 1
+#define DEFAULT_MAIL_RETRY_MIN     (2 * APR_USEC_PER_SEC)
+#define DEFAULT_MAIL_RETRY_MAX     (5 * 60 * APR_USEC_PER_SEC)
+/* and, per kind of mail, mail_default_page[] and mail_default_ttl[] below */
+
+#define DEFAULT_SESSION_CHECK      1
+#define DEFAULT_TRANSFORMER        TA_TX_JSON
+#define DEFAULT_MAX_BODY           65536
+#define DEFAULT_MAX_BATCH          32
+#define DEFAULT_UNAUTH_ACTION      TA_UNAUTH_401
+#define DEFAULT_AUTO_REFRESH       0
+#define DEFAULT_PASS_COOKIES       0
 
 static const ta_rate_limit_t default_rate[TA_RL__COUNT] = {
     [TA_RL_LOGIN_ACCOUNT]    = { 100, 15 * 60 * APR_USEC_PER_SEC },
@@ -188,61 +221,58 @@ void *ta_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 /* ------------------------------------------------------------------ */
 /* getters                                                             */
 
-#define OR_DEFAULT(v, d) (((v) == TA_UNSET) ? (d) : (v))
-
+/* Server settings: apply_server_defaults() has filled in every unset one. */
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->redis_timeout, 500 * 1000);
+    return sc->redis_timeout;
 }
 apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->db_timeout, 3 * APR_USEC_PER_SEC);
+    return sc->db_timeout;
 }
 int ta_conf_access_ttl(const ta_server_conf_t *sc)
 {
-    return (int)apr_time_sec(OR_DEFAULT(sc->access_ttl, 15 * 60 * APR_USEC_PER_SEC));
+    return (int)apr_time_sec(sc->access_ttl);
 }
 int ta_conf_refresh_ttl(const ta_server_conf_t *sc)
 {
-    return (int)apr_time_sec(OR_DEFAULT(sc->refresh_ttl, 7 * 86400 * APR_USEC_PER_SEC));
+    return (int)apr_time_sec(sc->refresh_ttl);
 }
 int ta_conf_refresh_rotation(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->refresh_rotation, 1);
+    return sc->refresh_rotation;
 }
 apr_int64_t ta_conf_refresh_grace_ms(const ta_server_conf_t *sc)
 {
-    return apr_time_as_msec(OR_DEFAULT(sc->refresh_grace, 10 * APR_USEC_PER_SEC));
+    return apr_time_as_msec(sc->refresh_grace);
 }
 int ta_conf_clock_skew(const ta_server_conf_t *sc)
 {
-    return (int)apr_time_sec(OR_DEFAULT(sc->clock_skew, 5 * APR_USEC_PER_SEC));
+    return (int)apr_time_sec(sc->clock_skew);
 }
 int ta_conf_token_cache_entries(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->token_cache_entries, 1024);
+    return sc->token_cache_entries;
 }
-
 apr_int64_t ta_conf_session_cache_ms(const ta_server_conf_t *sc)
 {
-    return apr_time_as_msec(OR_DEFAULT(sc->session_cache_age, TA_SESSION_CACHE_DEFAULT));
+    return apr_time_as_msec(sc->session_cache_age);
 }
-
 int ta_conf_cookie_secure(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->cookie_secure, 1);
+    return sc->cookie_secure;
 }
 int ta_conf_bcrypt_cost(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->bcrypt_cost, DEFAULT_BCRYPT_COST);
+    return sc->bcrypt_cost;
 }
 int ta_conf_audit_log(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->audit_log, 1);
+    return sc->audit_log;
 }
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope)
 {
-    return sc->rate[scope].count == TA_UNSET ? default_rate[scope] : sc->rate[scope];
+    return sc->rate[scope];
 }
 
 const char *ta_conf_rate_name(ta_rate_scope_t scope)
@@ -256,19 +286,22 @@ const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_c
 }
 apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->mail_retry_min, 2 * APR_USEC_PER_SEC);
+    return sc->mail_retry_min;
 }
 apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->mail_retry_max, 5 * 60 * APR_USEC_PER_SEC);
+    return sc->mail_retry_max;
 }
+/* Directory settings: the default where nothing set one (see the defaults). */
+#define OR_DEFAULT(v, d) (((v) == TA_UNSET) ? (d) : (v))
+
 int ta_conf_session_check(const ta_dir_conf_t *dc)
 {
-    return OR_DEFAULT(dc->session_check, 1);
+    return OR_DEFAULT(dc->session_check, DEFAULT_SESSION_CHECK);
 }
 ta_transformer_t ta_conf_transformer(const ta_dir_conf_t *dc)
 {
-    return (ta_transformer_t)OR_DEFAULT(dc->transformer, TA_TX_JSON);
+    return (ta_transformer_t)OR_DEFAULT(dc->transformer, DEFAULT_TRANSFORMER);
 }
 apr_off_t ta_conf_max_body(const ta_dir_conf_t *dc)
 {
@@ -280,15 +313,15 @@ int ta_conf_max_batch(const ta_dir_conf_t *dc)
 }
 ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc)
 {
-    return (ta_unauth_action_t)OR_DEFAULT(dc->unauth_action, TA_UNAUTH_401);
+    return (ta_unauth_action_t)OR_DEFAULT(dc->unauth_action, DEFAULT_UNAUTH_ACTION);
 }
 int ta_conf_auto_refresh(const ta_dir_conf_t *dc)
 {
-    return OR_DEFAULT(dc->auto_refresh, 0);
+    return OR_DEFAULT(dc->auto_refresh, DEFAULT_AUTO_REFRESH);
 }
 int ta_conf_pass_cookies(const ta_dir_conf_t *dc)
 {
-    return OR_DEFAULT(dc->pass_cookies, 0);
+    return OR_DEFAULT(dc->pass_cookies, DEFAULT_PASS_COOKIES);
 }
 
 /* ------------------------------------------------------------------ */
@@ -603,19 +636,19 @@ const char *ta_conf_mail_kind_name(ta_mail_kind_t kind)
 }
 const char *ta_conf_mail_page(const ta_server_conf_t *sc, ta_mail_kind_t kind)
 {
-    return sc->mail_page[kind] ? sc->mail_page[kind] : mail_default_page[kind];
+    return sc->mail_page[kind];
 }
 int ta_conf_mail_ttl(const ta_server_conf_t *sc, ta_mail_kind_t kind)
 {
-    return (int)apr_time_sec(OR_DEFAULT(sc->mail_ttl[kind], mail_default_ttl[kind]));
+    return (int)apr_time_sec(sc->mail_ttl[kind]);
 }
 int ta_conf_require_verified_email(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->require_verified_email, 0);
+    return sc->require_verified_email;
 }
 int ta_conf_verify_on_register(const ta_server_conf_t *sc)
 {
-    return OR_DEFAULT(sc->verify_on_register, 1);
+    return sc->verify_on_register;
 }
 
 static const char *set_dir_flag(cmd_parms *cmd, void *dcv, int flag)
@@ -800,58 +833,59 @@ static const char *set_mail_retry(cmd_parms *cmd, void *dummy, const char *first
     return NULL;
 }
 
-#define SRV(f) (void *)APR_OFFSETOF(ta_server_conf_t, f)
-#define DIR(f) (void *)APR_OFFSETOF(ta_dir_conf_t, f)
+/* The offset of a field, the cmd->info of the generic setters. (Not DIR: <dirent.h> has that name.) */
+#define SRV_FIELD(f) (void *)APR_OFFSETOF(ta_server_conf_t, f)
+#define DIR_FIELD(f) (void *)APR_OFFSETOF(ta_dir_conf_t, f)
 #define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_AUTHCFG)
 
 const command_rec ta_directives[] = {
     AP_INIT_TAKE1("TrpcAuthRedis", set_redis, NULL, RSRC_CONF,
         "Redis server: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]"),
-    AP_INIT_TAKE1("TrpcAuthDBTimeout", set_server_ttl, SRV(db_timeout), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthDBTimeout", set_server_ttl, SRV_FIELD(db_timeout), RSRC_CONF,
         "Longest wait for a PostgreSQL answer before SERVICE_UNAVAILABLE (default 3s)"),
-    AP_INIT_TAKE1("TrpcAuthRedisTimeout", set_server_duration, SRV(redis_timeout), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthRedisTimeout", set_server_duration, SRV_FIELD(redis_timeout), RSRC_CONF,
         "Connect and I/O timeout for Redis (default 500ms)"),
-    AP_INIT_TAKE1("TrpcAuthKeyPrefix", set_server_string, SRV(key_prefix), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthKeyPrefix", set_server_string, SRV_FIELD(key_prefix), RSRC_CONF,
         "Prefix of every Redis key (default trpcauth:)"),
     AP_INIT_TAKE23("TrpcAuthAccessKey", add_key, NULL, RSRC_CONF,
         "Access-token key: alg (HS256|ES256|EdDSA|RS256) file:/path|env:NAME [kid]; "
         "repeat to rotate: the first signs, all verify"),
     AP_INIT_TAKE23("TrpcAuthRefreshKey", add_key, (void *)1, RSRC_CONF,
         "Refresh-token key: alg file:/path|env:NAME [kid]"),
-    AP_INIT_TAKE1("TrpcAuthAccessTokenTTL", set_server_ttl, SRV(access_ttl), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthAccessTokenTTL", set_server_ttl, SRV_FIELD(access_ttl), RSRC_CONF,
         "Access-token lifetime (default 15m)"),
-    AP_INIT_TAKE1("TrpcAuthRefreshTokenTTL", set_server_ttl, SRV(refresh_ttl), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthRefreshTokenTTL", set_server_ttl, SRV_FIELD(refresh_ttl), RSRC_CONF,
         "Refresh-token and session lifetime (default 7d)"),
-    AP_INIT_TAKE1("TrpcAuthIssuer", set_server_string, SRV(issuer), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthIssuer", set_server_string, SRV_FIELD(issuer), RSRC_CONF,
         "iss claim written into and required in tokens"),
-    AP_INIT_TAKE1("TrpcAuthAudience", set_server_string, SRV(audience), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthAudience", set_server_string, SRV_FIELD(audience), RSRC_CONF,
         "aud claim written into and required in tokens"),
-    AP_INIT_FLAG("TrpcAuthRefreshRotation", set_server_flag, SRV(refresh_rotation), RSRC_CONF,
+    AP_INIT_FLAG("TrpcAuthRefreshRotation", set_server_flag, SRV_FIELD(refresh_rotation), RSRC_CONF,
         "Issue a new refresh token on every refresh (default On)"),
-    AP_INIT_TAKE1("TrpcAuthRefreshReuseGrace", set_server_tolerance, SRV(refresh_grace),
+    AP_INIT_TAKE1("TrpcAuthRefreshReuseGrace", set_server_tolerance, SRV_FIELD(refresh_grace),
         RSRC_CONF, "Window in which a just-rotated refresh token is still accepted "
         "(default 10s, at most 5m)"),
     AP_INIT_FLAG("TrpcAuthRefreshReturnsAccessToken", set_server_flag,
-        SRV(refresh_returns_access), RSRC_CONF,
+        SRV_FIELD(refresh_returns_access), RSRC_CONF,
         "Add accessToken to the output of auth.refreshAccessToken (default Off)"),
-    AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_tolerance, SRV(clock_skew), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthClockSkew", set_server_tolerance, SRV_FIELD(clock_skew), RSRC_CONF,
         "Clock skew tolerated on token exp/iat/nbf (default 5s, at most 5m)"),
     AP_INIT_TAKE1("TrpcAuthTokenCache", set_token_cache, NULL, RSRC_CONF,
         "Verified access tokens remembered per child, exp still checked each time "
         "(default 1024; 0 turns the cache off)"),
-    AP_INIT_TAKE1("TrpcAuthSessionCache", set_session_cache, SRV(session_cache_age), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthSessionCache", set_session_cache, SRV_FIELD(session_cache_age), RSRC_CONF,
         "Longest time a session found in Redis is trusted without asking again; Redis client "
         "tracking drops it at once when it changes (default 60s; 0 or Off: ask Redis on every "
         "request)"),
-    AP_INIT_FLAG("TrpcAuthSessionCheck", set_dir_flag, DIR(session_check), DIR_SCOPE,
+    AP_INIT_FLAG("TrpcAuthSessionCheck", set_dir_flag, DIR_FIELD(session_check), DIR_SCOPE,
         "Check in Redis that the session of an access token still exists (default On)"),
     AP_INIT_TAKE3("TrpcAuthCookieNames", set_cookie_names, NULL, RSRC_CONF,
         "Cookie names: access refresh loggedin (default accessToken refreshToken logged_in)"),
-    AP_INIT_FLAG("TrpcAuthCookieSecure", set_server_flag, SRV(cookie_secure), RSRC_CONF,
+    AP_INIT_FLAG("TrpcAuthCookieSecure", set_server_flag, SRV_FIELD(cookie_secure), RSRC_CONF,
         "Mark cookies Secure (default On; Off for plain-HTTP development)"),
     AP_INIT_TAKE1("TrpcAuthCookieSameSite", set_samesite, NULL, RSRC_CONF,
         "SameSite attribute of the cookies: Strict, Lax or None (default Strict)"),
-    AP_INIT_TAKE1("TrpcAuthCookieDomain", set_server_string, SRV(cookie_domain), RSRC_CONF,
+    AP_INIT_TAKE1("TrpcAuthCookieDomain", set_server_string, SRV_FIELD(cookie_domain), RSRC_CONF,
         "Domain attribute of the cookies (default: host-only)"),
     AP_INIT_TAKE1("TrpcAuthTransformer", set_transformer, NULL, DIR_SCOPE,
         "tRPC transformer of this location: json or superjson (default json)"),
@@ -865,17 +899,17 @@ const command_rec ta_directives[] = {
         "bcrypt work factor for new password hashes (default 12)"),
     AP_INIT_TAKE12("TrpcAuthUnauthAction", set_unauth_action, NULL, DIR_SCOPE,
         "Unauthenticated requests: 401 (default), pass, or redirect /login-path"),
-    AP_INIT_FLAG("TrpcAuthAutoRefresh", set_dir_flag, DIR(auto_refresh), DIR_SCOPE,
+    AP_INIT_FLAG("TrpcAuthAutoRefresh", set_dir_flag, DIR_FIELD(auto_refresh), DIR_SCOPE,
         "Refresh inside the request when the access cookie is missing or expired"),
     AP_INIT_TAKE1("TrpcAuthIdentityHeader", set_identity_header, NULL, DIR_SCOPE,
         "Request header carrying the user id to backends (a client-sent one is removed)"),
-    AP_INIT_FLAG("TrpcAuthPassCookies", set_dir_flag, DIR(pass_cookies), DIR_SCOPE,
+    AP_INIT_FLAG("TrpcAuthPassCookies", set_dir_flag, DIR_FIELD(pass_cookies), DIR_SCOPE,
         "Leave the module's cookies in the Cookie header handed to CGI and proxied "
         "backends of AuthType trpcauth locations (default Off: removed)"),
     AP_INIT_TAKE3("TrpcAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
         "Attempts allowed: scope (login-account|login-account-ip|login-ip|register-ip|"
         "refresh-session|password-user|password-session|mail-address|mail-ip) count window"),
-    AP_INIT_FLAG("TrpcAuthAuditLog", set_server_flag, SRV(audit_log), RSRC_CONF,
+    AP_INIT_FLAG("TrpcAuthAuditLog", set_server_flag, SRV_FIELD(audit_log), RSRC_CONF,
         "Write auth_events rows (default On)"),
     /* e-mail verification and password reset (issue 14: the request side) */
     AP_INIT_TAKE1("TrpcAuthPublicURL", set_public_url, NULL, RSRC_CONF,
@@ -885,14 +919,14 @@ const command_rec ta_directives[] = {
         "Page of a mail link: kind (verify-email|reset-password) /path (default /#verify-email, "
         "/#reset-password); the token follows in the fragment"),
     AP_INIT_TAKE1("TrpcAuthVerifyEmailTTL", set_server_ttl,
-        SRV(mail_ttl[TA_MAIL_VERIFY_EMAIL]), RSRC_CONF,
+        SRV_FIELD(mail_ttl[TA_MAIL_VERIFY_EMAIL]), RSRC_CONF,
         "Lifetime of an e-mail verification link (default 24h)"),
     AP_INIT_TAKE1("TrpcAuthResetPasswordTTL", set_server_ttl,
-        SRV(mail_ttl[TA_MAIL_RESET_PASSWORD]), RSRC_CONF,
+        SRV_FIELD(mail_ttl[TA_MAIL_RESET_PASSWORD]), RSRC_CONF,
         "Lifetime of a password reset link (default 1h)"),
-    AP_INIT_FLAG("TrpcAuthVerifyOnRegister", set_server_flag, SRV(verify_on_register), RSRC_CONF,
+    AP_INIT_FLAG("TrpcAuthVerifyOnRegister", set_server_flag, SRV_FIELD(verify_on_register), RSRC_CONF,
         "auth.register mails a verification link (default On)"),
-    AP_INIT_FLAG("TrpcAuthRequireVerifiedEmail", set_server_flag, SRV(require_verified_email),
+    AP_INIT_FLAG("TrpcAuthRequireVerifiedEmail", set_server_flag, SRV_FIELD(require_verified_email),
         RSRC_CONF, "auth.login refuses accounts whose address is not verified (default Off)"),
     /* mail delivery (issue 14) */
     AP_INIT_TAKE1("TrpcAuthMailRelay", set_mail_relay, NULL, RSRC_CONF,
@@ -937,8 +971,55 @@ static const char *check_cookie_prefixes(apr_pool_t *p, const ta_server_conf_t *
     return NULL;
 }
 
+#define SET_DEFAULT(f, d)     if (sc->f == TA_UNSET) sc->f = (d)
+#define SET_DEFAULT_PTR(f, d) if (sc->f == NULL) sc->f = (d)
+
+/* The one place where a server's unset settings get their defaults. */
+static void apply_server_defaults(apr_pool_t *p, ta_server_conf_t *sc)
+{
+    int i;
+
+    if (sc->redis == NULL) {
+        ta_redis_url_t *u;
+        ta_redis_url_parse(p, DEFAULT_REDIS_URL, &u);
+        sc->redis = u;
+    }
+    SET_DEFAULT(redis_timeout, DEFAULT_REDIS_TIMEOUT);
+    SET_DEFAULT(db_timeout, DEFAULT_DB_TIMEOUT);
+    SET_DEFAULT_PTR(key_prefix, DEFAULT_KEY_PREFIX);
+    SET_DEFAULT(access_ttl, DEFAULT_ACCESS_TTL);
+    SET_DEFAULT(refresh_ttl, DEFAULT_REFRESH_TTL);
+    SET_DEFAULT(refresh_rotation, DEFAULT_REFRESH_ROTATION);
+    SET_DEFAULT(refresh_grace, DEFAULT_REFRESH_GRACE);
+    SET_DEFAULT(refresh_returns_access, DEFAULT_REFRESH_RETURNS_ACCESS);
+    SET_DEFAULT(clock_skew, DEFAULT_CLOCK_SKEW);
+    SET_DEFAULT(token_cache_entries, DEFAULT_TOKEN_CACHE);
+    SET_DEFAULT(session_cache_age, DEFAULT_SESSION_CACHE);
+    SET_DEFAULT_PTR(cookie_access, DEFAULT_COOKIE_ACCESS);
+    SET_DEFAULT_PTR(cookie_refresh, DEFAULT_COOKIE_REFRESH);
+    SET_DEFAULT_PTR(cookie_loggedin, DEFAULT_COOKIE_LOGGEDIN);
+    SET_DEFAULT(cookie_secure, DEFAULT_COOKIE_SECURE);
+    SET_DEFAULT_PTR(cookie_samesite, DEFAULT_COOKIE_SAMESITE);
+    SET_DEFAULT(bcrypt_cost, DEFAULT_BCRYPT_COST);
+    SET_DEFAULT(audit_log, DEFAULT_AUDIT_LOG);
+    SET_DEFAULT(require_verified_email, DEFAULT_REQUIRE_VERIFIED_EMAIL);
+    SET_DEFAULT(verify_on_register, DEFAULT_VERIFY_ON_REGISTER);
+    SET_DEFAULT(mail_retry_min, DEFAULT_MAIL_RETRY_MIN);
+    SET_DEFAULT(mail_retry_max, DEFAULT_MAIL_RETRY_MAX);
+    for (i = 0; i < TA_MAIL__COUNT; i++) {
+        SET_DEFAULT_PTR(mail_page[i], mail_default_page[i]);
+        SET_DEFAULT(mail_ttl[i], mail_default_ttl[i]);
+    }
+    for (i = 0; i < TA_RL__COUNT; i++) {
+        if (sc->rate[i].count == TA_UNSET) {
+            sc->rate[i] = default_rate[i];
+        }
+    }
+}
+
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
 {
+    apply_server_defaults(p, sc);
     if (sc->access_keys == NULL) {
         return "TrpcAuthAccessKey is required (e.g. TrpcAuthAccessKey HS256 file:/path/to/secret)";
     }
@@ -946,25 +1027,15 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc)
         return "TrpcAuthRefreshKey is required (e.g. TrpcAuthRefreshKey HS256 file:/path/to/secret)";
     }
     if (ta_jti_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
-                          sc->jti_key) != 0) {
+                          sc->state.jti_key) != 0) {
         return "TrpcAuthRefreshKey: the first refresh key must be able to sign "
                "(a secret or a private key, not a public key)";
     }
     /* The same key material, another label: the seal key is apart from the jti key. */
     if (ta_seal_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
-                           sc->seal_key) != 0) {
+                           sc->state.seal_key) != 0) {
         return "TrpcAuthRefreshKey: the first refresh key must be able to sign";
     }
-    if (sc->redis == NULL) {
-        ta_redis_url_t *u;
-        ta_redis_url_parse(p, DEFAULT_REDIS_URL, &u);
-        sc->redis = u;
-    }
-    if (sc->key_prefix == NULL)      sc->key_prefix = DEFAULT_KEY_PREFIX;
-    if (sc->cookie_access == NULL)   sc->cookie_access = "accessToken";
-    if (sc->cookie_refresh == NULL)  sc->cookie_refresh = "refreshToken";
-    if (sc->cookie_loggedin == NULL) sc->cookie_loggedin = "logged_in";
-    if (sc->cookie_samesite == NULL) sc->cookie_samesite = "Strict";
     return check_cookie_prefixes(p, sc);
 }
 

@@ -1,8 +1,10 @@
 /*
  * cfg/config.h - per-server and per-directory configuration, and the directive
  * table. Every field has an explicit "unset" value so merges can tell an
- * inherited value from one set to its default; defaults are applied by the
- * ta_conf_* getters below, in one place.
+ * inherited value from one set to its default. Every default is named in one
+ * block of config.c: a server's are applied once by ta_conf_check (check_config),
+ * a directory's by its getter; code outside cfg/ reads settings through the
+ * ta_conf_* getters.
  */
 #ifndef TA_CONFIG_H
 #define TA_CONFIG_H
@@ -10,7 +12,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "jose/jwt.h"
+#include "jose/jws.h"
 #include "util/redis_url.h"
 #include "trpc/trpc.h"
 #include "mail/message.h"
@@ -44,19 +46,35 @@ typedef struct ta_redis_pool ta_redis_pool_t;
 typedef struct ta_tokcache ta_tokcache_t;
 typedef struct ta_sesscache ta_sesscache_t;
 
+/* What the module makes for a server at start and in each child, apart from
+ * its configuration (as mod_dbd keeps its dbd_group_t apart from its
+ * svr_cfg): written by hooks/lifecycle.c (and the jti key by ta_conf_check),
+ * never by a directive, never merged. */
 typedef struct {
     /* Set by check_config: this server uses the module (src/hooks/lifecycle.c).
-     * Nothing below is checked, defaulted or started for a server that does not. */
+     * Nothing is checked, defaulted or started for a server that does not. */
     int active;
+    /* Key of the deterministic refresh-token ids (jose/jti.h), derived at start
+     * from the refresh signing key; never leaves the process. */
+    unsigned char jti_key[32];
+    /* Key that seals the links waiting in mail_outbox (jose/seal.h), derived at
+     * start from the refresh signing key like jti_key; never leaves the process. */
+    unsigned char seal_key[32];
+    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
+    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
+    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
+    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
+} ta_server_state_t;
+
+typedef struct {
+    ta_server_state_t state;         /* runtime state, not configuration */
 
     /* Redis */
     const ta_redis_url_t *redis;     /* TrpcAuthRedis, parsed; logs show redis->redacted only */
     apr_interval_time_t redis_timeout;   /* TA_UNSET */
     apr_interval_time_t db_timeout;      /* TA_UNSET: PostgreSQL query timeout */
     const char *key_prefix;
-    ta_redis_pool_t *redis_pool;     /* per child, made in child_init */
     apr_interval_time_t session_cache_age;  /* TA_UNSET; 0: no session cache */
-    ta_sesscache_t *session_cache;   /* per child, made in child_init; NULL when off */
 
     /* Tokens */
     ta_keyset_t *access_keys;
@@ -69,11 +87,7 @@ typedef struct {
     apr_interval_time_t refresh_grace;
     int refresh_returns_access;
     apr_interval_time_t clock_skew;  /* TA_UNSET: leeway on exp/iat/nbf */
-    /* Key of the deterministic refresh-token ids (jose/jti.h), derived at start
-     * from the refresh signing key; never leaves the process. */
-    unsigned char jti_key[32];
     int token_cache_entries;         /* TA_UNSET; 0: no cache of verified access tokens */
-    ta_tokcache_t *token_cache;      /* per child, made in child_init; NULL when off */
 
     /* Cookies */
     const char *cookie_access;
@@ -85,7 +99,6 @@ typedef struct {
 
     /* Passwords, limits, audit */
     int bcrypt_cost;
-    const char *dummy_hash;          /* made at start: unknown emails still cost a bcrypt */
     ta_rate_limit_t rate[TA_RL__COUNT];
     int audit_log;
 
@@ -95,9 +108,6 @@ typedef struct {
     const char *public_url;          /* TrpcAuthPublicURL, no trailing '/'; NULL: no mail links */
     const char *mail_page[TA_MAIL__COUNT];   /* TrpcAuthMailPage; NULL: the default */
     apr_interval_time_t mail_ttl[TA_MAIL__COUNT];   /* TA_UNSET: TrpcAuth*TTL of each kind */
-    /* Key that seals the links waiting in mail_outbox (jose/seal.h), derived at
-     * start from the refresh signing key like jti_key; never leaves the process. */
-    unsigned char seal_key[32];
     /* Mail delivery (issue 14; the delivery process: src/hooks/maild.c) */
     const ta_mail_relay_t *mail_relay;   /* TrpcAuthMailRelay; NULL: no delivery process.
                                           * Holds the password: logs show mail_relay->redacted */
@@ -131,9 +141,9 @@ void *ta_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ta_create_dir_conf(apr_pool_t *p, char *dir);
 void *ta_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* Checks the merged configuration of a server that uses the module (keys
- * present, cookie prefixes that browsers accept, ...) and fills in the
- * defaults that later code reads directly; run by check_config, so
+/* Fills in the defaults of every unset setting of a server that uses the
+ * module and checks its merged configuration (keys present, cookie prefixes
+ * that browsers accept, ...): the server getters read what it leaves; run by check_config, so
  * `apachectl configtest` reports it. Returns an error message that names the
  * directive, or NULL. */
 const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
@@ -144,7 +154,8 @@ const char *ta_conf_check(apr_pool_t *p, server_rec *s, ta_server_conf_t *sc);
  * its warning. After ta_conf_check. */
 void ta_conf_warn(server_rec *s, const ta_server_conf_t *sc, const ta_server_conf_t *main_sc);
 
-/* Getters that apply the defaults of CONTRACT §9. */
+/* Getters: server settings after ta_conf_check, directory settings with the
+ * defaults of CONTRACT §9. */
 apr_interval_time_t ta_conf_redis_timeout(const ta_server_conf_t *sc);
 apr_interval_time_t ta_conf_db_timeout(const ta_server_conf_t *sc);
 int ta_conf_access_ttl(const ta_server_conf_t *sc);        /* seconds */
@@ -178,5 +189,49 @@ int ta_conf_max_batch(const ta_dir_conf_t *dc);
 ta_unauth_action_t ta_conf_unauth_action(const ta_dir_conf_t *dc);
 int ta_conf_auto_refresh(const ta_dir_conf_t *dc);
 int ta_conf_pass_cookies(const ta_dir_conf_t *dc);
+
+/* Settings read as they are (after ta_conf_check for a server's): code outside
+ * cfg/ reads every setting through a ta_conf_* getter, never a field, so the
+ * structs can become opaque. Inline: several run on every request. */
+static APR_INLINE const char *ta_conf_issuer(const ta_server_conf_t *sc)
+    { return sc->issuer; }
+static APR_INLINE const char *ta_conf_audience(const ta_server_conf_t *sc)
+    { return sc->audience; }
+static APR_INLINE const char *ta_conf_cookie_access(const ta_server_conf_t *sc)
+    { return sc->cookie_access; }
+static APR_INLINE const char *ta_conf_cookie_refresh(const ta_server_conf_t *sc)
+    { return sc->cookie_refresh; }
+static APR_INLINE const char *ta_conf_cookie_loggedin(const ta_server_conf_t *sc)
+    { return sc->cookie_loggedin; }
+static APR_INLINE const char *ta_conf_cookie_samesite(const ta_server_conf_t *sc)
+    { return sc->cookie_samesite; }
+static APR_INLINE const char *ta_conf_cookie_domain(const ta_server_conf_t *sc)
+    { return sc->cookie_domain; }
+static APR_INLINE const char *ta_conf_key_prefix(const ta_server_conf_t *sc)
+    { return sc->key_prefix; }
+static APR_INLINE const ta_keyset_t *ta_conf_access_keys(const ta_server_conf_t *sc)
+    { return sc->access_keys; }
+static APR_INLINE const ta_keyset_t *ta_conf_refresh_keys(const ta_server_conf_t *sc)
+    { return sc->refresh_keys; }
+static APR_INLINE const ta_redis_url_t *ta_conf_redis(const ta_server_conf_t *sc)
+    { return sc->redis; }
+static APR_INLINE const char *ta_conf_public_url(const ta_server_conf_t *sc)
+    { return sc->public_url; }
+static APR_INLINE const ta_mail_relay_t *ta_conf_mail_relay(const ta_server_conf_t *sc)
+    { return sc->mail_relay; }
+static APR_INLINE const char *ta_conf_mail_from_addr(const ta_server_conf_t *sc)
+    { return sc->mail_from_addr; }
+static APR_INLINE const char *ta_conf_mail_from(const ta_server_conf_t *sc)
+    { return sc->mail_from; }
+static APR_INLINE int ta_conf_refresh_returns_access(const ta_server_conf_t *sc)
+    { return sc->refresh_returns_access; }
+static APR_INLINE const char *ta_conf_identity_header(const ta_dir_conf_t *dc)
+    { return dc->identity_header; }
+static APR_INLINE const apr_array_header_t *ta_conf_cors_origins(const ta_dir_conf_t *dc)
+    { return dc->cors_origins; }
+static APR_INLINE const char *ta_conf_unauth_url(const ta_dir_conf_t *dc)
+    { return dc->unauth_url; }
+static APR_INLINE const char *ta_conf_location(const ta_dir_conf_t *dc)
+    { return dc->location; }
 
 #endif

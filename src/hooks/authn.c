@@ -19,8 +19,10 @@
  * Whatever the action: Redis unreachable is 503, never 401.
  */
 #include "hooks/authn.h"
-#include "hooks/context.h"
+#include "hooks/authenticate.h"
 #include "util/cookie.h"
+#include "util/httptext.h"
+#include "req/request.h"
 #include "hooks/handler.h"
 #include "cfg/log.h"
 #include "trpc/trpc.h"
@@ -50,17 +52,6 @@ static const char *our_auth_type(request_rec *r)
     return (type && strcasecmp(type, TA_AUTH_TYPE) == 0) ? type : NULL;
 }
 
-/* The request the client sent: sub-requests (r->main) and internal
- * redirects (r->prev, same pool and err_headers_out) lead back to it. */
-static request_rec *initial_request(request_rec *r)
-{
-    for (;;) {
-        if (r->main)      r = r->main;
-        else if (r->prev) r = r->prev;
-        else              return r;
-    }
-}
-
 /* Authenticates the client request r belongs to. The result lives in the
  * context of that request, so a sub-request or internal redirect does not
  * verify the token again; but it is always judged with r's own location
@@ -70,7 +61,7 @@ static request_rec *initial_request(request_rec *r)
  * receives the context holding the result. */
 static ta_error_t *authenticate(request_rec *r, ta_ctx_t **ctxp)
 {
-    ta_ctx_t *ctx = ta_ctx_get(initial_request(r));
+    ta_ctx_t *ctx = ta_ctx_get(ta_initial_request(r));
     ta_dir_conf_t *saved = ctx->dc;
     ta_error_t *e;
 
@@ -87,21 +78,6 @@ static ta_error_t *authenticate(request_rec *r, ta_ctx_t **ctxp)
 /* ------------------------------------------------------------------ */
 /* identity header                                                     */
 
-/* Header names equal for our purpose: case-insensitive, '-' and '_' alike
- * (CGI and many backends map both to '_', so X_Remote_User would pass for
- * X-Remote-User). */
-static int same_header_name(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = (char)apr_tolower(*a), y = (char)apr_tolower(*b);
-
-        if (x == '_') x = '-';
-        if (y == '_') y = '-';
-        if (x != y) return 0;
-    }
-    return *a == *b;
-}
-
 /* Removes every client-sent header that could pass for the identity header
  * (each spelling in turn: apr_table_unset takes all of one spelling). */
 static void scrub_identity_header(request_rec *r, const char *name)
@@ -113,7 +89,7 @@ static void scrub_identity_header(request_rec *r, const char *name)
         int i;
 
         for (i = 0; i < arr->nelts && !found; i++) {
-            if (ent[i].key && same_header_name(ent[i].key, name)) {
+            if (ent[i].key && ta_same_header_name(ent[i].key, name)) {
                 found = ent[i].key;
             }
         }
@@ -135,14 +111,19 @@ static void scrub_identity_header(request_rec *r, const char *name)
  * needs it. The context keeps the header as the client sent it. */
 static void strip_own_cookies(request_rec *r, const ta_server_conf_t *sc)
 {
-    const char *names[3] = { sc->cookie_access, sc->cookie_refresh, sc->cookie_loggedin };
+    const char *names[3] = {
+        ta_conf_cookie_access(sc), ta_conf_cookie_refresh(sc), ta_conf_cookie_loggedin(sc)
+    };
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *ent = (const apr_table_entry_t *)arr->elts;
     apr_table_t *kept = NULL;
     int i, removed, total = 0;
 
     for (i = 0; i < arr->nelts; i++) {
-        if (ent[i].key && strcasecmp(ent[i].key, "Cookie") == 0) {
+        /* The first letter first: this walk runs on every request of a
+         * protected location, and most headers are not Cookie. */
+        if (ent[i].key && apr_tolower(ent[i].key[0]) == 'c'
+            && strcasecmp(ent[i].key, "Cookie") == 0) {
             const char *v = ta_cookie_strip(r->pool, ent[i].val, names, 3, &removed);
 
             if (kept == NULL) {
@@ -190,8 +171,8 @@ static void set_identity(request_rec *r, const ta_ctx_t *ctx, const char *auth_t
     if (ctx->session_id) {
         apr_table_setn(r->subprocess_env, "TRPCAUTH_SESSION_ID", ctx->session_id);
     }
-    if (dc->identity_header && header_safe(ctx->user_id)) {
-        apr_table_setn(r->headers_in, dc->identity_header, ctx->user_id);
+    if (ta_conf_identity_header(dc) && header_safe(ctx->user_id)) {
+        apr_table_setn(r->headers_in, ta_conf_identity_header(dc), ctx->user_id);
     }
 }
 
@@ -239,54 +220,19 @@ static int is_navigation(request_rec *r)
            || strcasecmp(mode, "nested-navigate") == 0;
 }
 
-/* The path and query the client asked for, as a same-site path: an
- * absolute-form target loses its scheme and authority, and leading slashes
- * or backslashes collapse into one "/" (so it can never read as //host). */
-static const char *original_target(request_rec *r)
+/* The path and query the client asked for, as a same-site path. */
+static const char *login_return_target(request_rec *r)
 {
-    const char *t = r->unparsed_uri ? r->unparsed_uri : r->uri;
-    const char *scheme_end;
+    request_rec *client = ta_initial_request(r);
 
-    if (t && *t != '/' && (scheme_end = strstr(t, "://")) != NULL) {
-        t = strchr(scheme_end + 3, '/');
-    }
-    if (t == NULL || (*t != '/' && *t != '\\')) {
-        return "/";
-    }
-    while (t[1] == '/' || t[1] == '\\') {
-        t++;
-    }
-    return *t == '/' ? t : apr_pstrcat(r->pool, "/", t + 1, NULL);
-}
-
-/* Percent-encodes everything but RFC 3986 unreserved characters
- * (encodeURIComponent without its !'()* exceptions). */
-static const char *encode_component(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            *o++ = (char)c;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
+    return ta_same_site_target(r->pool, client->unparsed_uri ? client->unparsed_uri : client->uri);
 }
 
 /* 302 to the login path (a same-site path, checked by the directive) with the
  * original target as ?next=. */
 static int redirect_to_login(request_rec *r, const char *login)
 {
-    const char *next = encode_component(r->pool, original_target(initial_request(r)));
+    const char *next = ta_encode_component(r->pool, login_return_target(r));
     const char *loc = apr_pstrcat(r->pool, login, strchr(login, '?') ? "&" : "?",
                                   "next=", next, NULL);
 
@@ -313,7 +259,7 @@ static int unauthenticated(request_rec *r, const ta_error_t *e)
                                            "This resource requires a logged-in user"));
     case TA_UNAUTH_REDIRECT:
         if (is_navigation(r)) {
-            return redirect_to_login(r, dc->unauth_url);
+            return redirect_to_login(r, ta_conf_unauth_url(dc));
         }
         /* fetch/XHR: the 401 below */
         break;
@@ -333,8 +279,8 @@ static int scrub_header_parser(request_rec *r)
 {
     ta_dir_conf_t *dc = dir_conf(r);
 
-    if (dc && dc->identity_header) {
-        scrub_identity_header(r, dc->identity_header);
+    if (dc && ta_conf_identity_header(dc)) {
+        scrub_identity_header(r, ta_conf_identity_header(dc));
     }
     return DECLINED;
 }
@@ -371,8 +317,8 @@ static int identity_fixups(request_rec *r)
     ta_ctx_t *ctx;
     ta_error_t *e;
 
-    if (dc->identity_header) {
-        scrub_identity_header(r, dc->identity_header);
+    if (ta_conf_identity_header(dc)) {
+        scrub_identity_header(r, ta_conf_identity_header(dc));
     }
     if ((type = our_auth_type(r)) == NULL) {
         return DECLINED;

@@ -5,9 +5,9 @@
  * httpd and it, and resolves each call against the procedure table.
  */
 #include "hooks/handler.h"
-#include "hooks/context.h"
+#include "hooks/authenticate.h"
 #include "hooks/metrics.h"
-#include "store/metrics.h"
+#include "cfg/metrics.h"
 #include "cfg/log.h"
 #include "proc/procs.h"
 #include "trpc/trpc.h"
@@ -27,7 +27,7 @@
 static const char *allowed_origin(ta_ctx_t *ctx)
 {
     const char *origin = apr_table_get(ctx->r->headers_in, "Origin");
-    apr_array_header_t *list = ctx->dc->cors_origins;
+    const apr_array_header_t *list = ta_conf_cors_origins(ctx->dc);
     int i;
 
     if (origin == NULL || list == NULL) {
@@ -47,7 +47,7 @@ static void add_cors_headers(ta_ctx_t *ctx, const char *origin)
 {
     apr_table_t *h = ctx->r->err_headers_out;
 
-    if (ctx->dc->cors_origins) {
+    if (ta_conf_cors_origins(ctx->dc)) {
         apr_table_mergen(h, "Vary", "Origin");
     }
     if (origin) {
@@ -69,7 +69,7 @@ static ta_error_t *refuse_foreign_origin(ta_ctx_t *ctx, const char *allowed)
     int foreign_origin = allowed == NULL && apr_table_get(r->headers_in, "Origin") != NULL;
     int cross_site = allowed == NULL && site != NULL && strcasecmp(site, "cross-site") == 0;
 
-    if (ctx->dc->cors_origins == NULL || !(foreign_origin || cross_site)
+    if (ta_conf_cors_origins(ctx->dc) == NULL || !(foreign_origin || cross_site)
         || r->method_number == M_GET || r->method_number == M_OPTIONS) {
         return NULL;
     }
@@ -294,7 +294,7 @@ static const char *procedure_path(ta_ctx_t *ctx)
         && (rest = after_prefix(path, core->d)) != NULL) {
         return rest;
     }
-    if ((rest = after_prefix(path, ctx->dc->location)) != NULL) {
+    if ((rest = after_prefix(path, ta_conf_location(ctx->dc))) != NULL) {
         return rest;
     }
     slash = strrchr(path, '/');

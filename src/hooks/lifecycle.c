@@ -144,13 +144,13 @@ int ta_lifecycle_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
     find_uses(s, ap_conftree, s, uses);
     for (sp = s; sp; sp = sp->next) {
-        conf_of(sp)->active = 0;
+        conf_of(sp)->state.active = 0;
     }
     for (sp = s; sp; sp = sp->next) {
         if ((use = use_of(uses, s, sp)) == NULL) {
             continue;
         }
-        conf_of(sp)->active = 1;
+        conf_of(sp)->state.active = 1;
         err = ta_db_available() ? ta_conf_check(pconf, sp, conf_of(sp))
                                 : "mod_dbd must be loaded (LoadModule dbd_module, a2enmod dbd)";
         if (err == NULL) {
@@ -204,12 +204,12 @@ static void warn_config(apr_pool_t *ptemp, server_rec *s)
     for (sp = s; sp; sp = sp->next) {
         ta_server_conf_t *sc = conf_of(sp);
 
-        if (!sc->active) {
+        if (!sc->state.active) {
             continue;
         }
-        ta_conf_warn(sp, sc, main_sc->active ? main_sc : NULL);
-        if (apr_hash_get(asked, sc->redis->redacted, APR_HASH_KEY_STRING) == NULL) {
-            apr_hash_set(asked, sc->redis->redacted, APR_HASH_KEY_STRING, sc);
+        ta_conf_warn(sp, sc, main_sc->state.active ? main_sc : NULL);
+        if (apr_hash_get(asked, ta_conf_redis(sc)->redacted, APR_HASH_KEY_STRING) == NULL) {
+            apr_hash_set(asked, ta_conf_redis(sc)->redacted, APR_HASH_KEY_STRING, sc);
             ta_redis_check_eviction(sp, sc);
         }
     }
@@ -236,7 +236,7 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     for (sp = s; sp; sp = sp->next) {
         ta_server_conf_t *sc = conf_of(sp);
 
-        if (!sc->active) {
+        if (!sc->state.active) {
             continue;
         }
         /* Once per mod_dbd configuration: a server with DBD directives of its
@@ -246,7 +246,7 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
             ta_db_prepare_statements(sp);
             ta_email_prepare_statements(sp);
         }
-        if ((sc->dummy_hash = dummy_hash(ptemp, sp, ta_conf_bcrypt_cost(sc))) == NULL) {
+        if ((sc->state.dummy_hash = dummy_hash(ptemp, sp, ta_conf_bcrypt_cost(sc))) == NULL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sp, TA_LOGNO(3)
                          "mod_trpcauth: bcrypt is not available");
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -273,11 +273,12 @@ static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
     /* The Redis target whatever its form (redis://, unix://, the Sentinels
      * and master name of redis-sentinel://, passwords included). */
     return apr_psprintf(p, "%s|%" APR_TIME_T_FMT "|%" APR_INT64_T_FMT "|%d|%s|%pp|%s|%s",
-                        ta_redis_url_identity(p, sc->redis),
+                        ta_redis_url_identity(p, ta_conf_redis(sc)),
                         ta_conf_redis_timeout(sc), ta_conf_session_cache_ms(sc),
-                        ta_conf_token_cache_entries(sc), sc->key_prefix,
-                        (void *)sc->access_keys, sc->issuer ? sc->issuer : "",
-                        sc->audience ? sc->audience : "");
+                        ta_conf_token_cache_entries(sc), ta_conf_key_prefix(sc),
+                        (void *)ta_conf_access_keys(sc),
+                        ta_conf_issuer(sc) ? ta_conf_issuer(sc) : "",
+                        ta_conf_audience(sc) ? ta_conf_audience(sc) : "");
 }
 
 /* mod_dbd keeps its settings to itself; they are read from the
@@ -358,7 +359,7 @@ void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s)
         ta_server_conf_t *sc = conf_of(sp), *twin;
         const char *key;
 
-        if (!sc->active) {
+        if (!sc->state.active) {
             continue;
         }
         if (made == NULL) {
@@ -372,14 +373,14 @@ void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s)
         }
         key = runtime_key(pchild, sc);
         if ((twin = apr_hash_get(made, key, APR_HASH_KEY_STRING)) != NULL) {
-            sc->redis_pool = twin->redis_pool;
-            sc->token_cache = twin->token_cache;
-            sc->session_cache = twin->session_cache;
+            sc->state.redis_pool = twin->state.redis_pool;
+            sc->state.token_cache = twin->state.token_cache;
+            sc->state.session_cache = twin->state.session_cache;
             continue;
         }
         ta_redis_pool_create(pchild, sp, sc);
-        sc->token_cache = ta_tokcache_create(pchild, ta_conf_token_cache_entries(sc));
-        sc->session_cache = ta_sesscache_create(pchild, TA_SESSCACHE_ENTRIES,
+        sc->state.token_cache = ta_tokcache_create(pchild, ta_conf_token_cache_entries(sc));
+        sc->state.session_cache = ta_sesscache_create(pchild, TA_SESSCACHE_ENTRIES,
                                                 ta_conf_session_cache_ms(sc));
         ta_redis_track_start(pchild, sp, sc);
         apr_hash_set(made, key, APR_HASH_KEY_STRING, sc);

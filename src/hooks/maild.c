@@ -113,10 +113,10 @@ const char *ta_maild_check(apr_pool_t *p, server_rec *main_s, server_rec *sp)
     ta_server_conf_t *sc = conf_of(sp);
     const char *driver;
 
-    if (sc->mail_relay == NULL) {
+    if (ta_conf_mail_relay(sc) == NULL) {
         return NULL;
     }
-    if (sc->mail_from_addr == NULL) {
+    if (ta_conf_mail_from_addr(sc) == NULL) {
         return "TrpcAuthMailRelay needs TrpcAuthMailFrom (the sender of the mails)";
     }
     driver = ta_lifecycle_dbd_setting(main_s, sp, "DBDriver");
@@ -132,8 +132,8 @@ static void add_key(apr_pool_t *p, queue_t *q, const ta_server_conf_t *sc)
     unsigned char *key = apr_palloc(p, TA_SEAL_KEY_LEN);
     int i;
 
-    if (sc->refresh_keys == NULL
-        || ta_seal_key_derive(APR_ARRAY_IDX(sc->refresh_keys->keys, 0, const ta_key_t *),
+    if (ta_conf_refresh_keys(sc) == NULL
+        || ta_seal_key_derive(APR_ARRAY_IDX(ta_conf_refresh_keys(sc)->keys, 0, const ta_key_t *),
                               key) != 0) {
         return;
     }
@@ -156,7 +156,7 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
         ta_server_conf_t *sc = conf_of(sp);
         const char *conninfo;
 
-        if (!sc->active || sc->mail_relay == NULL
+        if (!sc->state.active || ta_conf_mail_relay(sc) == NULL
             || (conninfo = conninfo_of(p, s, sp)) == NULL) {
             continue;
         }
@@ -166,10 +166,10 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
             q = apr_pcalloc(p, sizeof(*q));
             q->s = sp;
             q->conninfo = conninfo;
-            q->relay = sc->mail_relay;
-            q->from_addr = sc->mail_from_addr;
-            q->from = sc->mail_from;
-            q->domain = strchr(sc->mail_from_addr, '@') + 1;
+            q->relay = ta_conf_mail_relay(sc);
+            q->from_addr = ta_conf_mail_from_addr(sc);
+            q->from = ta_conf_mail_from(sc);
+            q->domain = strchr(ta_conf_mail_from_addr(sc), '@') + 1;
             for (k = 0; k < TA_MAIL__COUNT; k++) {
                 q->tpl[k] = ta_conf_mail_template(p, sc, (ta_mail_kind_t)k);
             }

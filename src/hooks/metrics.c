@@ -1,5 +1,5 @@
 /*
- * metrics.c - the counters of store/metrics.h, made in post_config, fed by
+ * metrics.c - the counters of cfg/metrics.h, made in post_config, fed by
  * the tRPC handler, and shown to operators two ways:
  *
  *   SetHandler trpcauth-metrics   Prometheus text exposition format 0.0.4,
@@ -16,7 +16,7 @@
 #include "hooks/metrics.h"
 #include "cfg/config.h"
 #include "proc/procs.h"
-#include "store/metrics.h"
+#include "cfg/metrics.h"
 
 #include <apr_strings.h>
 #include <http_config.h>
@@ -49,7 +49,7 @@ int ta_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
      * them all: the counters are per node, not per virtual host. */
     for (sp = s; sp && !used; sp = sp->next) {
         const ta_server_conf_t *sc = ap_get_module_config(sp->module_config, &trpcauth_module);
-        used = sc != NULL && sc->active;
+        used = sc != NULL && sc->state.active;
     }
     /* A table longer than the rows kept would count its last procedures as
      * unknown; the build keeps TA_METRICS_PROCS above ta_proc_count(). */

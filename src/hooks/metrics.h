@@ -1,5 +1,5 @@
 /*
- * hooks/metrics.h - the operators' view of the counters (store/metrics.h):
+ * hooks/metrics.h - the operators' view of the counters (cfg/metrics.h):
  * a Prometheus text endpoint (SetHandler trpcauth-metrics), a section of
  * mod_status's server-status page, and the hooks that make and feed them.
  * docs/metrics.md says what each number means and how to map and protect

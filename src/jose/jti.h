@@ -13,7 +13,7 @@
 #define TA_JTI_H
 
 #include <apr_pools.h>
-#include "jose/jwt.h"
+#include "jose/keys.h"
 
 #define TA_JTI_KEY_LEN 32
 

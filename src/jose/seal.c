@@ -2,6 +2,7 @@
  * seal.c - AES-256-GCM sealing of outbox links (see jose/seal.h for the why).
  */
 #include "jose/seal.h"
+#include "jose/b64url.h"
 
 #include <apr_strings.h>
 #include <openssl/crypto.h>

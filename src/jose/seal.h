@@ -14,7 +14,7 @@
 #define TA_SEAL_H
 
 #include <apr_pools.h>
-#include "jose/jwt.h"
+#include "jose/keys.h"
 
 #define TA_SEAL_KEY_LEN 32
 

@@ -11,6 +11,7 @@
 #include "cfg/log.h"
 #include "util/password.h"
 #include "store/session.h"
+#include "util/crypto.h"
 #include "trpc/validate.h"
 
 #include <apr_lib.h>
@@ -182,7 +183,7 @@ static ta_error_t *verify_login(ta_ctx_t *ctx, const char *email, const char *pa
     }
     /* An unknown email still costs one bcrypt comparison, so the answer
      * takes as long as for a wrong password. */
-    ok = ta_password_verify(password, hash ? hash : ctx->sc->dummy_hash) && *uid != NULL;
+    ok = ta_password_verify(password, hash ? hash : ctx->sc->state.dummy_hash) && *uid != NULL;
     if (!ok) {
         json_t *detail = json_pack("{s:s, s:s}", "email", email,
                                    "reason", *uid ? "wrong password" : "unknown email");
@@ -249,7 +250,7 @@ ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output)
     /* A fresh random session id; its refresh tokens get the derived ids of
      * generation 0, 1, ... (jose/jti.h). */
     sid = ta_random_id(r->pool, 20);
-    jti = sid ? ta_jti_make(r->pool, ctx->sc->jti_key, sid, 0) : NULL;
+    jti = sid ? ta_jti_make(r->pool, ctx->sc->state.jti_key, sid, 0) : NULL;
     if (jti == NULL || ta_session_create(r, ctx->sc, uid, sid, ta_sha256_hex(r->pool, jti),
                                          ctx->now) != TA_SESS_OK) {
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");

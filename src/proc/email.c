@@ -18,6 +18,7 @@
 #include "store/session.h"
 #include "jose/seal.h"
 #include "util/addr.h"
+#include "util/crypto.h"
 #include "util/password.h"
 #include "cfg/log.h"
 
@@ -82,10 +83,10 @@ static ta_error_t *issue(ta_ctx_t *ctx, ta_mail_kind_t kind, const char *email,
     if (token == NULL) {
         return ta_error_make(r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot make a token");
     }
-    link = apr_pstrcat(r->pool, ctx->sc->public_url, page, strchr(page, '#') ? "&" : "#",
+    link = apr_pstrcat(r->pool, ta_conf_public_url(ctx->sc), page, strchr(page, '#') ? "&" : "#",
                        "token=", token, NULL);
     q.token_hash = ta_sha256_hex(r->pool, token);
-    q.sealed_link = ta_seal(r->pool, ctx->sc->seal_key, link, email);
+    q.sealed_link = ta_seal(r->pool, ctx->sc->state.seal_key, link, email);
     if (q.token_hash == NULL || q.sealed_link == NULL) {
         return ta_error_make(r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot seal the link");
     }
@@ -99,7 +100,7 @@ void ta_proc_email_send_verification(ta_ctx_t *ctx, const char *user_id, const c
     ta_error_t *e;
     int queued;
 
-    if (ctx->sc->public_url == NULL) {
+    if (ta_conf_public_url(ctx->sc) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ctx->r, TA_LOGNO(1411)
                       "no verification mail for user %s: TrpcAuthPublicURL is not set", user_id);
         return;
@@ -132,7 +133,7 @@ ta_error_t *ta_proc_auth_request_email_verification(ta_ctx_t *ctx, json_t *input
     ta_error_t *e;
     int queued;
 
-    if (ctx->sc->public_url == NULL) {
+    if (ta_conf_public_url(ctx->sc) == NULL) {
         return no_public_url(ctx);
     }
     /* The caller's address is known only from the database, so mail-ip is
@@ -174,7 +175,7 @@ ta_error_t *ta_proc_auth_request_password_reset(ta_ctx_t *ctx, json_t *input, js
     if ((e = ta_v_finish(&v)) != NULL) {
         return e;
     }
-    if (ctx->sc->public_url == NULL) {
+    if (ta_conf_public_url(ctx->sc) == NULL) {
         return no_public_url(ctx);
     }
     if ((e = admit_mail(ctx, email)) != NULL

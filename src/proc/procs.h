@@ -5,7 +5,7 @@
 #ifndef TA_PROCS_H
 #define TA_PROCS_H
 
-#include "hooks/context.h"
+#include "req/context.h"
 #include "trpc/validate.h"
 
 typedef enum { TA_QUERY = 0, TA_MUTATION } ta_proc_kind_t;

@@ -9,6 +9,7 @@
 #include "cfg/log.h"
 #include "store/ratelimit.h"
 #include "store/session.h"
+#include "util/crypto.h"
 
 #include <http_log.h>
 
@@ -50,7 +51,7 @@ static ta_error_t *check_user(ta_ctx_t *ctx, const ta_claims_t *c)
 static ta_error_t *reissue(ta_ctx_t *ctx, const ta_claims_t *c, const ta_rot_res_t *res)
 {
     apr_pool_t *p = ctx->r->pool;
-    const char *jti = ta_jti_make(p, ctx->sc->jti_key, c->sid, res->gen);
+    const char *jti = ta_jti_make(p, ctx->sc->state.jti_key, c->sid, res->gen);
     const char *hash = jti ? ta_sha256_hex(p, jti) : NULL;
 
     if (hash == NULL || strcmp(hash, res->rt_hash) != 0) {
@@ -78,7 +79,7 @@ static ta_error_t *rotate(ta_ctx_t *ctx, const ta_claims_t *c, const char *token
     int rotation = ta_conf_refresh_rotation(ctx->sc);
     apr_int64_t gen = ta_jti_gen(c->jti);          /* -1: a random jti of an older release */
     apr_int64_t next = (gen < 0 ? 0 : gen) + 1;
-    const char *next_jti = ta_jti_make(p, ctx->sc->jti_key, c->sid, next);
+    const char *next_jti = ta_jti_make(p, ctx->sc->state.jti_key, c->sid, next);
     ta_rot_req_t q = { c->sub, c->sid, ta_sha256_hex(p, c->jti), NULL, next, ctx->now,
                        rotation };
     ta_rot_res_t res;
@@ -109,7 +110,7 @@ static ta_error_t *rotate(ta_ctx_t *ctx, const ta_claims_t *c, const char *token
 
 static ta_error_t *do_refresh(ta_ctx_t *ctx)
 {
-    const char *token = ta_ctx_cookie(ctx, ctx->sc->cookie_refresh);
+    const char *token = ta_ctx_cookie(ctx, ta_conf_cookie_refresh(ctx->sc));
     ta_claims_t c;
     ta_jwt_status_t st;
     ta_error_t *e;

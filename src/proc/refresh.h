@@ -13,7 +13,7 @@
 #ifndef TA_REFRESH_H
 #define TA_REFRESH_H
 
-#include "hooks/context.h"
+#include "req/context.h"
 
 /* Refreshes with the request's refresh cookie and sets the three cookies.
  * Done once per request; later calls return the first result. On success

@@ -50,7 +50,7 @@ ta_error_t *ta_proc_auth_refresh(ta_ctx_t *ctx, json_t *input, json_t **output)
         return e;
     }
     *output = success();
-    if (ctx->sc->refresh_returns_access == 1) {
+    if (ta_conf_refresh_returns_access(ctx->sc) == 1) {
         json_object_set_new(*output, "accessToken", json_string(ctx->refresh_access));
     }
     return NULL;
@@ -60,8 +60,8 @@ ta_error_t *ta_proc_auth_refresh(ta_ctx_t *ctx, json_t *input, json_t **output)
  * stale access token). 1 when found. */
 static int cookie_claims(ta_ctx_t *ctx, int refresh, ta_claims_t *c)
 {
-    const char *t = ta_ctx_cookie(ctx, refresh ? ctx->sc->cookie_refresh
-                                               : ctx->sc->cookie_access);
+    const char *t = ta_ctx_cookie(ctx, refresh ? ta_conf_cookie_refresh(ctx->sc)
+                                               : ta_conf_cookie_access(ctx->sc));
     ta_jwt_status_t st;
 
     if (t == NULL || *t == '\0') {

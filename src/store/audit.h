@@ -10,7 +10,7 @@
 #ifndef TA_AUDIT_H
 #define TA_AUDIT_H
 
-#include "hooks/context.h"
+#include "req/context.h"
 
 /* Writes the event unless TrpcAuthAuditLog is Off. user_id and session_id
  * may be NULL; detail is a JSON object (borrowed) or NULL. A failing write

@@ -1,14 +1,16 @@
 /*
- * db.c - the PostgreSQL queries, through mod_dbd's pooled connections.
+ * store/db.c - the module's SQL and its execution: statements prepared
+ * through mod_dbd, run with libpq's asynchronous calls on mod_dbd's pooled
+ * connections under TrpcAuthDBTimeout, recovered once after a reconnect. What
+ * the rows become is store/dbrows.c.
  */
 #include "store/db.h"
+#include "store/dbexec.h"
 #include "cfg/log.h"
-#include "store/metrics.h"
-#include "trpc/superjson.h"
-
+#include "cfg/metrics.h"
 #include "cfg/config.h"
+#include "util/atomic.h"
 
-#include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_strings.h>
 #include <http_config.h>
@@ -32,9 +34,6 @@ extern module AP_MODULE_DECLARE_DATA trpcauth_module;
 #define EPOCH_US(col) "(extract(epoch from " col ") * 1000000)::bigint"
 
 typedef ta_db_stmt_t statement_t;
-
-enum { ST_USER_INSERT, ST_USER_CREDENTIALS, ST_USER_BY_ID, ST_TXN_INSERT, ST_TXN_LIST,
-       ST_AUDIT_INSERT, ST_USER_HASH, ST_USER_SET_PASSWORD, ST_USER_REHASH, ST__COUNT };
 
 static const statement_t statements[ST__COUNT] = {
     [ST_USER_INSERT] = { "trpcauth_user_insert",
@@ -90,11 +89,11 @@ int ta_db_available(void)
 /* Requests of this child that hold (or are about to take) one of mod_dbd's
  * connections: the warmer (src/store/dbwarm.c) takes the idle ones only while
  * there are none. */
-static volatile apr_uint32_t busy;
+static apr_uint32_t busy;              /* util/atomic.h access only */
 
 static apr_status_t busy_done(void *data)
 {
-    apr_atomic_dec32(&busy);
+    ta_atomic_decr(busy);
     return APR_SUCCESS;
 }
 
@@ -108,7 +107,7 @@ static void note_busy(request_rec *r)
 
     apr_pool_userdata_get(&seen, key, r->pool);
     if (seen == NULL) {
-        apr_atomic_inc32(&busy);
+        ta_atomic_incr(busy);
         apr_pool_userdata_setn(key, key, NULL, r->pool);
         apr_pool_cleanup_register(r->pool, NULL, busy_done, apr_pool_cleanup_null);
     }
@@ -116,7 +115,7 @@ static void note_busy(request_rec *r)
 
 int ta_db_idle(void)
 {
-    return apr_atomic_read32(&busy) == 0;
+    return ta_atomic_get(busy) == 0;
 }
 
 void ta_db_prepare_statements(server_rec *s)
@@ -345,7 +344,7 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGres
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
     const char *err = NULL;
-    apr_time_t start = apr_time_now();      /* for the metrics (store/metrics.h) */
+    apr_time_t start = apr_time_now();      /* for the metrics (cfg/metrics.h) */
     ta_error_t *e;
     int rv;
 
@@ -370,8 +369,8 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGres
     return NULL;
 }
 
-static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
-                       const char **args)
+ta_error_t *ta_db_run(request_rec *r, int which, PGresult **res, int nargs,
+                      const char **args)
 {
     return run_statement(r, &statements[which], res, nargs, args);
 }
@@ -462,332 +461,4 @@ int ta_db_warm(server_rec *s, ap_dbd_t *dbd)
     return conn != NULL && PQstatus(conn) == CONNECTION_OK
            && warm_statement(conn, ST_USER_BY_ID, "0", deadline)
            && warm_statement(conn, ST_TXN_LIST, "0", deadline);
-}
-
-/* Runs a SELECT (or INSERT ... RETURNING) and collects rows with row_fn. */
-typedef json_t *(*row_fn)(const PGresult *res, int row);
-
-static ta_error_t *query_rows(request_rec *r, int which, row_fn fn, json_t *out,
-                              int nargs, const char **args)
-{
-    PGresult *res = NULL;
-    ta_error_t *e;
-    int i, n;
-
-    if ((e = run(r, which, &res, nargs, args)) != NULL) {
-        return e;
-    }
-    for (i = 0, n = PQntuples(res); i < n; i++) {
-        json_array_append_new(out, fn(res, i));
-    }
-    return NULL;
-}
-
-/* A column's text, or NULL for SQL NULL. */
-static const char *col(const PGresult *res, int row, int n)
-{
-    return PQgetisnull(res, row, n) ? NULL : PQgetvalue(res, row, n);
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *int_of(const char *s)
-{
-    return json_integer(s ? strtoll(s, NULL, 10) : 0);
-}
-
-static json_t *date_of(const char *s)
-{
-    return s ? ta_sj_date(s) : json_null();
-}
-
-static json_t *user_row(const PGresult *res, int row)
-{
-    const char *verified = col(res, row, 2);
-    json_t *u = json_object();
-
-    json_object_set_new(u, "id", int_of(col(res, row, 0)));
-    json_object_set_new(u, "email", str_or_null(col(res, row, 1)));
-    json_object_set_new(u, "emailVerified",
-                        json_boolean(verified && (verified[0] == 't' || verified[0] == '1')));
-    json_object_set_new(u, "createdAt", date_of(col(res, row, 3)));
-    json_object_set_new(u, "updatedAt", date_of(col(res, row, 4)));
-    return u;
-}
-
-static json_t *txn_row(const PGresult *res, int row)
-{
-    json_t *t = json_object();
-
-    json_object_set_new(t, "id", int_of(col(res, row, 0)));
-    json_object_set_new(t, "amount", int_of(col(res, row, 1)));
-    json_object_set_new(t, "txnType", str_or_null(col(res, row, 2)));
-    json_object_set_new(t, "summary", str_or_null(col(res, row, 3)));
-    json_object_set_new(t, "tag", str_or_null(col(res, row, 4)));
-    json_object_set_new(t, "userId", int_of(col(res, row, 5)));
-    json_object_set_new(t, "createdAt", date_of(col(res, row, 6)));
-    json_object_set_new(t, "updatedAt", date_of(col(res, row, 7)));
-    return t;
-}
-
-static json_t *credentials_row(const PGresult *res, int row)
-{
-    json_t *c = json_object();
-    json_object_set_new(c, "id", str_or_null(col(res, row, 0)));
-    json_object_set_new(c, "hash", str_or_null(col(res, row, 1)));
-    return c;
-}
-
-/* The first row of rows as a new reference, or NULL; rows is released. */
-static json_t *first_row(json_t *rows)
-{
-    json_t *first = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : NULL;
-    json_decref(rows);
-    return first;
-}
-
-ta_error_t *ta_db_user_insert(request_rec *r, const char *email, const char *hash,
-                              json_t **user)
-{
-    const char *args[2] = { email, hash };
-    json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_USER_INSERT, user_row, rows, 2, args);
-
-    *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
-    return e;
-}
-
-/* Runs a statement that selects (id, password) by one key (email or id). */
-static ta_error_t *credentials_by(request_rec *r, int which, const char *key,
-                                  const char **id, const char **hash)
-{
-    const char *args[1] = { key };
-    json_t *rows = json_array(), *c;
-    ta_error_t *e = query_rows(r, which, credentials_row, rows, 1, args);
-
-    *id = *hash = NULL;
-    if (e) {
-        json_decref(rows);
-        return e;
-    }
-    if ((c = first_row(rows)) != NULL) {
-        *id = apr_pstrdup(r->pool, json_string_value(json_object_get(c, "id")));
-        *hash = apr_pstrdup(r->pool, json_string_value(json_object_get(c, "hash")));
-        json_decref(c);
-    }
-    return NULL;
-}
-
-ta_error_t *ta_db_user_credentials(request_rec *r, const char *email,
-                                   const char **id, const char **hash)
-{
-    return credentials_by(r, ST_USER_CREDENTIALS, email, id, hash);
-}
-
-ta_error_t *ta_db_user_by_id(request_rec *r, const char *id, json_t **user)
-{
-    const char *args[1] = { id };
-    json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_USER_BY_ID, user_row, rows, 1, args);
-
-    *user = e ? (json_decref(rows), NULL) : ta_json_pool(r->pool, first_row(rows));
-    return e;
-}
-
-ta_error_t *ta_db_txn_insert(request_rec *r, const char *user_id, long long amount,
-                             const char *txn_type, const char *summary,
-                             int tag_given, const char *tag, json_t **row)
-{
-    const char *args[6] = {
-        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)amount), txn_type, summary,
-        tag_given ? "0" : "1", tag, user_id
-    };
-    json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, ST_TXN_INSERT, txn_row, rows, 6, args);
-
-    if (e) {
-        json_decref(rows);
-        *row = NULL;
-        return e;
-    }
-    *row = ta_json_pool(r->pool, rows);
-    return NULL;
-}
-
-/* A row of the users LEFT JOIN transactions list: null for the user's
- * row without any transaction. */
-/* A growing text buffer in a pool, for writing JSON straight from rows. */
-typedef struct {
-    apr_pool_t *pool;
-    char *data;
-    apr_size_t len, cap;
-} text_t;
-
-static void text_put(text_t *t, const char *s, apr_size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        apr_size_t cap = t->cap ? t->cap : 1024;
-        char *bigger;
-        while (t->len + n + 1 > cap) cap *= 2;
-        bigger = apr_palloc(t->pool, cap);
-        if (t->len) memcpy(bigger, t->data, t->len);
-        t->data = bigger;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-static void text_puts(text_t *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
-/* s as a JSON string literal (the database's text is valid UTF-8: only
- * quotes, backslashes and control characters need escaping), or null. */
-static void text_json_string(text_t *t, const char *s)
-{
-    const char *run;
-    char esc[8];
-
-    if (s == NULL) {
-        text_puts(t, "null");
-        return;
-    }
-    text_put(t, "\"", 1);
-    for (run = s; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        text_put(t, run, (apr_size_t)(s - run));
-        switch (c) {
-        case '"':  text_puts(t, "\\\""); break;
-        case '\\': text_puts(t, "\\\\"); break;
-        case '\n': text_puts(t, "\\n"); break;
-        case '\r': text_puts(t, "\\r"); break;
-        case '\t': text_puts(t, "\\t"); break;
-        default:
-            apr_snprintf(esc, sizeof(esc), "\\u%04x", c);
-            text_puts(t, esc);
-        }
-        run = s + 1;
-    }
-    text_put(t, run, (apr_size_t)(s - run));
-    text_put(t, "\"", 1);
-}
-
-/* An integer column as it is (PostgreSQL's text of an integer is JSON). */
-static void text_number(text_t *t, const char *s)
-{
-    text_puts(t, s ? s : "null");
-}
-
-/* Epoch microseconds as "2024-05-06T07:08:09.123Z" (milliseconds, as JS). */
-static void text_iso_date(text_t *t, const char *epoch_us)
-{
-    apr_time_exp_t tm;
-    char iso[40];
-
-    if (epoch_us == NULL || apr_time_exp_gmt(&tm, (apr_time_t)apr_atoi64(epoch_us)) != 0) {
-        text_puts(t, "null");
-        return;
-    }
-    apr_snprintf(iso, sizeof(iso), "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec, tm.tm_usec / 1000);
-    text_puts(t, iso);
-}
-
-/* One transaction row as a JSON object, keys in the tutorial's order. */
-static void text_txn_row(text_t *t, const PGresult *res, int row)
-{
-    text_puts(t, "{\"id\":");         text_number(t, col(res, row, 0));
-    text_puts(t, ",\"amount\":");     text_number(t, col(res, row, 1));
-    text_puts(t, ",\"txnType\":");    text_json_string(t, col(res, row, 2));
-    text_puts(t, ",\"summary\":");    text_json_string(t, col(res, row, 3));
-    text_puts(t, ",\"tag\":");        text_json_string(t, col(res, row, 4));
-    text_puts(t, ",\"userId\":");     text_number(t, col(res, row, 5));
-    text_puts(t, ",\"createdAt\":");  text_iso_date(t, col(res, row, 6));
-    text_puts(t, ",\"updatedAt\":");  text_iso_date(t, col(res, row, 7));
-    text_puts(t, "}");
-}
-
-ta_error_t *ta_db_txn_list(request_rec *r, const char *user_id, const char **json,
-                           apr_array_header_t **dates)
-{
-    const char *args[1] = { user_id };
-    PGresult *res = NULL;
-    text_t t = { r->pool, NULL, 0, 0 };
-    json_t *user;
-    ta_error_t *e;
-    int n, count;
-
-    *json = NULL;
-    *dates = apr_array_make(r->pool, 16, sizeof(const char *));
-    if ((e = run(r, ST_TXN_LIST, &res, 1, args)) != NULL) {
-        return e;
-    }
-    text_puts(&t, "[");
-    for (n = 0, count = PQntuples(res); n < count; n++) {
-        if (n) text_puts(&t, ",");
-        text_txn_row(&t, res, n);
-        APR_ARRAY_PUSH(*dates, const char *) = apr_psprintf(r->pool, "%d.createdAt", n);
-        APR_ARRAY_PUSH(*dates, const char *) = apr_psprintf(r->pool, "%d.updatedAt", n);
-    }
-    text_puts(&t, "]");
-    /* No rows: a user without transactions, or a user who is gone. */
-    if (n == 0 && ((e = ta_db_user_by_id(r, user_id, &user)) != NULL || user == NULL)) {
-        return e;
-    }
-    *json = t.data;
-    return NULL;
-}
-
-ta_error_t *ta_db_audit_insert(request_rec *r, const char *event, const char *user_id,
-                               const char *session_id, const char *ip,
-                               const char *user_agent, const char *detail_json)
-{
-    const char *args[6] = { event, user_id, session_id, ip, user_agent,
-                            detail_json ? detail_json : "{}" };
-
-    return run(r, ST_AUDIT_INSERT, NULL, 6, args);
-}
-
-ta_error_t *ta_db_user_password(request_rec *r, const char *id, const char **hash)
-{
-    const char *uid;
-
-    return credentials_by(r, ST_USER_HASH, id, &uid, hash);
-}
-
-/* Runs an UPDATE of the password that returns the row: *updated is 1 when a
- * row changed. */
-static ta_error_t *update_password(request_rec *r, int which, int nargs, const char **args,
-                                   int *updated)
-{
-    json_t *rows = json_array();
-    ta_error_t *e = query_rows(r, which, credentials_row, rows, nargs, args);
-
-    *updated = e == NULL && json_array_size(rows) == 1;
-    json_decref(rows);
-    return e;
-}
-
-ta_error_t *ta_db_user_set_password(request_rec *r, const char *id, const char *hash,
-                                    int *updated)
-{
-    const char *args[2] = { hash, id };
-
-    return update_password(r, ST_USER_SET_PASSWORD, 2, args, updated);
-}
-
-ta_error_t *ta_db_user_rehash(request_rec *r, const char *id, const char *old_hash,
-                              const char *new_hash, int *updated)
-{
-    const char *args[3] = { new_hash, id, old_hash };
-
-    return update_password(r, ST_USER_REHASH, 3, args, updated);
 }

@@ -21,7 +21,7 @@
 #include "store/audit.h"
 #include "cfg/log.h"
 #include "store/redis.h"
-#include "store/session.h"
+#include "util/crypto.h"
 
 #include <apr_strings.h>
 #include <http_log.h>
@@ -164,7 +164,7 @@ ta_error_t *ta_rate_hit(ta_ctx_t *ctx, ta_rate_scope_t scope, const char *subjec
     if (subject == NULL || *subject == '\0') {
         return NULL;
     }
-    key = apr_pstrcat(r->pool, ctx->sc->key_prefix, "rl:", ta_conf_rate_name(scope), ":",
+    key = apr_pstrcat(r->pool, ta_conf_key_prefix(ctx->sc), "rl:", ta_conf_rate_name(scope), ":",
                       subject_hash(r->pool, subject), NULL);
     reply = ta_redis_eval(r, &hit_lua, "1", key,
                           num(r->pool, apr_time_as_msec(limit.window)), NULL);
@@ -304,7 +304,7 @@ ta_error_t *ta_rate_login_admit(ta_ctx_t *ctx, const char *email,
     ta_rate_attempt_t *a = apr_pcalloc(p, sizeof(*a));
     group_t *g;
 
-    account = apr_pstrcat(p, ctx->sc->key_prefix, "rl:{a:", subject_hash(p, email), "}:",
+    account = apr_pstrcat(p, ta_conf_key_prefix(ctx->sc), "rl:{a:", subject_hash(p, email), "}:",
                           NULL);
     /* The address's group first: a full address is refused without
      * touching the account's counters. */
@@ -312,7 +312,7 @@ ta_error_t *ta_rate_login_admit(ta_ctx_t *ctx, const char *email,
         ah = subject_hash(p, addr);
         g = &a->g[a->n++];
         add_counter(g, TA_RL_LOGIN_IP,
-                    apr_pstrcat(p, ctx->sc->key_prefix, "rl:{ip:", ah, "}:login", NULL), 0);
+                    apr_pstrcat(p, ta_conf_key_prefix(ctx->sc), "rl:{ip:", ah, "}:login", NULL), 0);
     }
     g = &a->g[a->n++];
     if (ah != NULL) {
@@ -326,8 +326,8 @@ ta_error_t *ta_rate_login_admit(ta_ctx_t *ctx, const char *email,
 ta_error_t *ta_rate_password_admit(ta_ctx_t *ctx, ta_rate_attempt_t **attempt)
 {
     apr_pool_t *p = ctx->r->pool;
-    const char *user = apr_pstrcat(p, ctx->sc->key_prefix, "rl:{u:", ctx->user_id, "}:password",
-                                   NULL);
+    const char *user = apr_pstrcat(p, ta_conf_key_prefix(ctx->sc), "rl:{u:", ctx->user_id,
+                                   "}:password", NULL);
     ta_rate_attempt_t *a = apr_pcalloc(p, sizeof(*a));
     group_t *g = &a->g[a->n++];
 

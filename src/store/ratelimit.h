@@ -19,7 +19,7 @@
 #ifndef TA_RATELIMIT_H
 #define TA_RATELIMIT_H
 
-#include "hooks/context.h"
+#include "req/context.h"
 
 /* Longest wait that the per-account slow-down of logins asks for. */
 #define TA_RATE_SLOWDOWN_MAX_MS 60000

@@ -3,8 +3,10 @@
  */
 #include "store/redis.h"
 #include "store/sentinel.h"
+#include "req/request.h"
+#include "util/atomic.h"
 #include "cfg/log.h"
-#include "store/metrics.h"
+#include "cfg/metrics.h"
 
 #include <apr_reslist.h>
 #include <apr_strings.h>
@@ -136,7 +138,7 @@ static redisContext *open_at(server_rec *s, const ta_redis_url_t *u, const char 
 static redisContext *open_master(server_rec *s, const ta_server_conf_t *sc, ta_sentinel_t *st,
                                  struct timeval tv, int quiet)
 {
-    const ta_redis_url_t *u = sc->redis;
+    const ta_redis_url_t *u = ta_conf_redis(sc);
     char host[TA_SENTINEL_HOST_MAX], where[TA_SENTINEL_HOST_MAX + 32], why[256];
     redisContext *c;
     int port, attempt;
@@ -164,12 +166,12 @@ static redisContext *open_master(server_rec *s, const ta_server_conf_t *sc, ta_s
 
 ta_sentinel_t *ta_redis_sentinel(const ta_server_conf_t *sc)
 {
-    return sc->redis_pool ? sc->redis_pool->sentinel : NULL;
+    return sc->state.redis_pool ? sc->state.redis_pool->sentinel : NULL;
 }
 
 redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
 {
-    const ta_redis_url_t *u = sc->redis;
+    const ta_redis_url_t *u = ta_conf_redis(sc);
     struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
 
     if (u->master_name) {
@@ -191,7 +193,7 @@ void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
 
     if (policy == NULL) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, TA_LOGNO(108)
-                     "Redis %s: maxmemory-policy not checked (%.200s)", sc->redis->redacted,
+                     "Redis %s: maxmemory-policy not checked (%.200s)", ta_conf_redis(sc)->redacted,
                      c == NULL ? "cannot connect"
                      : reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer");
     }
@@ -200,7 +202,7 @@ void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
                      "Redis %s has maxmemory-policy %.64s: at maxmemory it may evict a "
                      "user's session index, and logoutAll or changePassword would then "
                      "leave sessions alive; set maxmemory-policy noeviction",
-                     sc->redis->redacted, policy->str);
+                     ta_conf_redis(sc)->redacted, policy->str);
     }
     if (reply) freeReplyObject(reply);
     if (c) redisFree(c);
@@ -238,8 +240,8 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     rp->sc = sc;
     rp->s = s;
     rp->max = threads;
-    if (sc->redis->master_name
-        && (rp->sentinel = ta_sentinel_create(p, s, sc->redis, ta_conf_redis_timeout(sc))) == NULL) {
+    if (ta_conf_redis(sc)->master_name
+        && (rp->sentinel = ta_sentinel_create(p, s, ta_conf_redis(sc), ta_conf_redis_timeout(sc))) == NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(129)
                      "cannot create the Redis connection pool's Sentinel state");
         return APR_ENOMEM;
@@ -258,7 +260,7 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     apr_reslist_timeout_set(rp->list, ta_conf_redis_timeout(sc));
     apr_pool_cleanup_register(p, rp->list, (apr_status_t (*)(void *))apr_reslist_destroy,
                               apr_pool_cleanup_null);
-    sc->redis_pool = rp;
+    sc->state.redis_pool = rp;
     return APR_SUCCESS;
 }
 
@@ -279,19 +281,12 @@ static apr_status_t conn_release(void *data)
     return APR_SUCCESS;
 }
 
-static request_rec *main_request(request_rec *r)
-{
-    while (r->main) r = r->main;
-    while (r->prev) r = r->prev;
-    return r;
-}
-
 /* The request's connection record, created on first use and kept as
  * userdata of the main request's pool, so sub-requests share it. */
 static req_conn_t *req_conn(request_rec *r)
 {
     static const char key[] = "trpcauth-redis-conn";
-    request_rec *m = main_request(r);
+    request_rec *m = ta_initial_request(r);
     void *data = NULL;
 
     apr_pool_userdata_get(&data, key, m->pool);
@@ -313,16 +308,16 @@ redisContext *ta_redis_acquire(request_rec *r)
     if (rc->ctx) {
         return rc->ctx->err ? NULL : rc->ctx;
     }
-    if (rc->failed || sc->redis_pool == NULL) {
+    if (rc->failed || sc->state.redis_pool == NULL) {
         return NULL;
     }
-    rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    rv = apr_reslist_acquire(sc->state.redis_pool->list, &res);
     /* redis-sentinel://: an idle connection to a master the Sentinels no
      * longer name is dropped (store/sentinel.h); a new one is to the master. */
-    for (tries = 0; rv == APR_SUCCESS && tries <= sc->redis_pool->max
-                    && !ta_sentinel_current(sc->redis_pool->sentinel, res); tries++) {
-        apr_reslist_invalidate(sc->redis_pool->list, res);
-        rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    for (tries = 0; rv == APR_SUCCESS && tries <= sc->state.redis_pool->max
+                    && !ta_sentinel_current(sc->state.redis_pool->sentinel, res); tries++) {
+        apr_reslist_invalidate(sc->state.redis_pool->list, res);
+        rv = apr_reslist_acquire(sc->state.redis_pool->list, &res);
     }
     if (rv != APR_SUCCESS) {
         rc->failed = 1;
@@ -331,9 +326,9 @@ redisContext *ta_redis_acquire(request_rec *r)
         return NULL;
     }
     rc->ctx = res;
-    rc->pool = sc->redis_pool;
+    rc->pool = sc->state.redis_pool;
     if (!rc->cleanup_registered) {
-        apr_pool_cleanup_register(main_request(r)->pool, rc, conn_release,
+        apr_pool_cleanup_register(ta_initial_request(r)->pool, rc, conn_release,
                                   apr_pool_cleanup_null);
         rc->cleanup_registered = 1;
     }
@@ -427,7 +422,7 @@ static redisReply *send_command(request_rec *r, int argc, const char **argv,
     return reply;
 }
 
-/* send_command(), counted and timed for the metrics (store/metrics.h): the
+/* send_command(), counted and timed for the metrics (cfg/metrics.h): the
  * one place every request's Redis command passes. A NOSCRIPT answer is not
  * a failure (EVAL follows); any other error reply, or none, is. */
 static redisReply *round_trip(request_rec *r, int argc, const char **argv,
@@ -488,7 +483,7 @@ static const char *script_sha(ta_redis_script_t *s, char buf[41])
     unsigned int len = 0, i;
     int expected = 0;
 
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == 2) {
+    if (ta_atomic_get_acquire(s->state) == 2) {
         return s->sha;
     }
     if (EVP_Digest(s->text, strlen(s->text), md, &len, EVP_sha1(), NULL) != 1 || len != 20) {
@@ -499,10 +494,9 @@ static const char *script_sha(ta_redis_script_t *s, char buf[41])
         buf[2 * i + 1] = hex[md[i] & 0x0f];
     }
     buf[40] = '\0';
-    if (__atomic_compare_exchange_n(&s->state, &expected, 1, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
+    if (ta_atomic_cas(s->state, expected, 1)) {
         memcpy(s->sha, buf, 41);
-        __atomic_store_n(&s->state, 2, __ATOMIC_RELEASE);
+        ta_atomic_set_release(s->state, 2);
     }
     return buf;
 }

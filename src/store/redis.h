@@ -35,7 +35,7 @@ struct ta_sentinel *ta_redis_sentinel(const ta_server_conf_t *sc);
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
 
 /* Starts the child's listener of the server's session cache (src/store/redis_track.c),
- * when sc->session_cache is set; on failure the cache is switched off (logged). */
+ * when sc->state.session_cache is set; on failure the cache is switched off (logged). */
 apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);
 
 /* The request's connection, acquired on first use. NULL when Redis cannot be
@@ -57,7 +57,7 @@ redisReply *ta_redis_commandv(request_rec *r, ...);
  * Define one per script as static ta_redis_script_t x = TA_REDIS_SCRIPT("..."). */
 typedef struct {
     const char *text;
-    int state;                 /* 0 no sha yet, 1 being stored, 2 sha ready (__atomic access only) */
+    int state;                 /* 0 no sha yet, 1 being stored, 2 sha ready (util/atomic.h access only) */
     char sha[41];
 } ta_redis_script_t;
 #define TA_REDIS_SCRIPT(src) { (src), 0, "" }

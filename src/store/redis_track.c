@@ -38,6 +38,7 @@
  */
 #include "store/redis.h"
 #include "store/sentinel.h"
+#include "util/atomic.h"
 #include "cfg/log.h"
 #include "cache/sesscache.h"
 
@@ -69,7 +70,7 @@ typedef struct {
     int switched;                     /* the connection was left for a new master */
     apr_thread_t *thread;
     int wake[2];                      /* pipe: the cleanup writes, the thread polls */
-    volatile int stopping;
+    int stopping;                     /* set by listener_stop (util/atomic.h access only) */
     int reported_down;                /* one log line per outage */
     int refused;                      /* the last attempt got an error reply, not a network error */
     int reported_refused;             /* ... and that was logged (once, until tracking works) */
@@ -102,8 +103,8 @@ static int wait_for(listener_t *l, int fd, apr_int64_t ms)
     }
     do {
         rc = poll(p, (nfds_t)n, ms < 0 ? 0 : (int)ms);
-    } while (rc < 0 && errno == EINTR && !l->stopping);
-    if (rc < 0 || l->stopping || (p[0].revents & POLLIN)) {
+    } while (rc < 0 && errno == EINTR && !ta_atomic_get(l->stopping));
+    if (rc < 0 || ta_atomic_get(l->stopping) || (p[0].revents & POLLIN)) {
         return -1;
     }
     return rc > 0 && n == 2 && p[1].revents != 0 ? 1 : 0;
@@ -146,7 +147,7 @@ static redisContext *subscribe(listener_t *l)
     if (c == NULL) {
         return NULL;
     }
-    apr_snprintf(prefix, sizeof(prefix), "%s{u:", sc->key_prefix);
+    apr_snprintf(prefix, sizeof(prefix), "%s{u:", ta_conf_key_prefix(sc));
     ok = setup(c, REDIS_REPLY_INTEGER, &cid, 2, id_argv, why, sizeof(why));
     if (ok) {
         apr_snprintf(id, sizeof(id), "%" APR_INT64_T_FMT, (apr_int64_t)cid);
@@ -168,13 +169,14 @@ static redisContext *subscribe(listener_t *l)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(110)
                          "TrpcAuthSessionCache: Redis %s refused client tracking (%s); "
                          "the session cache stays off, every request asks Redis",
-                         sc->redis->redacted, why);
+                         ta_conf_redis(sc)->redacted, why);
             l->reported_refused = 1;
         }
         else if (!l->refused && !l->reported_down) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(116)
                          "TrpcAuthSessionCache: Redis %s failed while the listener subscribed (%s); "
-                         "session cache off until it is back", sc->redis->redacted, c->errstr);
+                         "session cache off until it is back", ta_conf_redis(sc)->redacted,
+                         c->errstr);
             l->reported_down = 1;
         }
         redisFree(c);
@@ -265,7 +267,7 @@ static void serve(listener_t *l, redisContext *c)
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(127)
                          "TrpcAuthSessionCache: the Redis master of %s moved (or the "
                          "Sentinels cannot confirm it); the cache is emptied and the listener "
-                         "follows the master they name", l->sc->redis->redacted);
+                         "follows the master they name", ta_conf_redis(l->sc)->redacted);
             l->switched = 1;
             return;
         }
@@ -280,7 +282,7 @@ static void serve(listener_t *l, redisContext *c)
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(111)
                              "TrpcAuthSessionCache: Redis %s did not answer PING within "
                              "%" APR_INT64_T_FMT " ms; session cache off until it does",
-                             l->sc->redis->redacted, ping_deadline_ms(l->sc));
+                             ta_conf_redis(l->sc)->redacted, ping_deadline_ms(l->sc));
                 l->reported_down = 1;
                 return;
             }
@@ -322,19 +324,19 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
     listener_t *l = data;
     redisContext *c;
 
-    while (!l->stopping) {
+    while (!ta_atomic_get(l->stopping)) {
         if ((c = subscribe(l)) != NULL) {
             if (l->reported_down || l->reported_refused) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(112)
                              "TrpcAuthSessionCache: tracking Redis %s again",
-                             l->sc->redis->redacted);
+                             ta_conf_redis(l->sc)->redacted);
                 l->reported_down = 0;
                 l->reported_refused = 0;
             }
             ta_sesscache_set_live(l->cache, 1);
             serve(l, c);
             ta_sesscache_set_live(l->cache, 0);
-            if (!l->stopping && !l->reported_down && !l->switched) {
+            if (!ta_atomic_get(l->stopping) && !l->reported_down && !l->switched) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(114)
                              "TrpcAuthSessionCache lost its Redis connection (%s); "
                              "session cache off until it is back",
@@ -346,7 +348,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
         else if (!l->refused) {
             l->reported_down = 1;     /* ta_redis_connect said why, once */
         }
-        if (!l->stopping && !l->switched) {
+        if (!ta_atomic_get(l->stopping) && !l->switched) {
             wait_for(l, -1, l->refused ? RETRY_REFUSED_MS : RETRY_EVERY_MS);
         }
         l->switched = 0;
@@ -371,7 +373,7 @@ static apr_status_t listener_stop(void *data)
     apr_status_t rv;
     ssize_t n;
 
-    l->stopping = 1;
+    ta_atomic_set(l->stopping, 1);
     do {
         n = write(l->wake[1], "x", 1);
     } while (n < 0 && errno == EINTR);
@@ -406,13 +408,13 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
     listener_t *l;
     apr_status_t rv;
 
-    if (sc->session_cache == NULL) {
+    if (sc->state.session_cache == NULL) {
         return APR_SUCCESS;
     }
     l = apr_pcalloc(pchild, sizeof(*l));
     l->s = s;
     l->sc = sc;
-    l->cache = sc->session_cache;
+    l->cache = sc->state.session_cache;
     l->sentinel = ta_redis_sentinel(sc);
     if (pipe2(l->wake, O_CLOEXEC) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
@@ -431,7 +433,7 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
 fail:
     ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, TA_LOGNO(113)
                  "TrpcAuthSessionCache: cannot start the listener; the session cache stays off");
-    sc->session_cache = NULL;
+    sc->state.session_cache = NULL;
     return rv;
 }
 
@@ -439,10 +441,10 @@ fail:
 
 apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc)
 {
-    if (sc->session_cache != NULL) {
+    if (sc->state.session_cache != NULL) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(115)
                      "TrpcAuthSessionCache needs APR with threads; the session cache stays off");
-        sc->session_cache = NULL;
+        sc->state.session_cache = NULL;
     }
     return APR_SUCCESS;
 }

@@ -5,13 +5,12 @@
 #include "store/session.h"
 #include "store/redis.h"
 #include "cache/sesscache.h"
-#include "store/metrics.h"
+#include "cfg/metrics.h"
 #include "trpc/superjson.h"
+#include "util/iso8601.h"
 
 #include <apr_strings.h>
 #include <apr_time.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <stdlib.h>
 
@@ -114,42 +113,10 @@ static ta_redis_script_t revoke_lua = TA_REDIS_SCRIPT(revoke_script);
 static ta_redis_script_t revoke_all_lua = TA_REDIS_SCRIPT(revoke_all_script);
 static ta_redis_script_t list_lua = TA_REDIS_SCRIPT(list_script);
 
-const char *ta_random_id(apr_pool_t *p, apr_size_t nbytes)
-{
-    unsigned char buf[64];
-    char *hex;
-    apr_size_t i;
-
-    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1) {
-        return NULL;
-    }
-    hex = apr_palloc(p, nbytes * 2 + 1);
-    for (i = 0; i < nbytes; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-    }
-    return hex;
-}
-
-const char *ta_sha256_hex(apr_pool_t *p, const char *s)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
-    char *hex;
-
-    if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1) {
-        return NULL;
-    }
-    hex = apr_palloc(p, len * 2 + 1);
-    for (i = 0; i < len; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
-    return hex;
-}
-
 /* "<prefix>{u:<uid>}:s:" - a session key without its id. */
 static const char *session_prefix(apr_pool_t *p, const ta_server_conf_t *sc, const char *uid)
 {
-    return apr_pstrcat(p, sc->key_prefix, "{u:", uid, "}:s:", NULL);
+    return apr_pstrcat(p, ta_conf_key_prefix(sc), "{u:", uid, "}:s:", NULL);
 }
 
 static const char *session_key(apr_pool_t *p, const ta_server_conf_t *sc,
@@ -160,7 +127,7 @@ static const char *session_key(apr_pool_t *p, const ta_server_conf_t *sc,
 
 static const char *index_key(apr_pool_t *p, const ta_server_conf_t *sc, const char *uid)
 {
-    return apr_pstrcat(p, sc->key_prefix, "{u:", uid, "}:sessions", NULL);
+    return apr_pstrcat(p, ta_conf_key_prefix(sc), "{u:", uid, "}:sessions", NULL);
 }
 
 static const char *i64(apr_pool_t *p, apr_int64_t v)
@@ -215,11 +182,11 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
 
     /* TrpcAuthSessionCache: a session Redis confirmed lately, and about
      * which Redis has sent no invalidation since, needs no round trip. */
-    if (ta_metrics_cache(TA_M_SESSION_CACHE_HITS, sc->session_cache,
-                         ta_sesscache_get(sc->session_cache, key, now, LAST_SEEN_INTERVAL_MS))) {
+    if (ta_metrics_cache(TA_M_SESSION_CACHE_HITS, sc->state.session_cache,
+                         ta_sesscache_get(sc->state.session_cache, key, now, LAST_SEEN_INTERVAL_MS))) {
         return TA_SESS_OK;
     }
-    stamp = ta_sesscache_stamp(sc->session_cache, key);
+    stamp = ta_sesscache_stamp(sc->state.session_cache, key);
 
     /* The check on every request is a plain HGET (the cheapest round trip);
      * last-seen is written, atomically with an existence check, at most once
@@ -235,7 +202,7 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
     seen = apr_atoi64(reply->str);
     freeReplyObject(reply);
     if (now - seen < LAST_SEEN_INTERVAL_MS) {
-        ta_sesscache_put(sc->session_cache, key, seen, now, stamp);
+        ta_sesscache_put(sc->state.session_cache, key, seen, now, stamp);
         return TA_SESS_OK;
     }
     reply = ta_redis_eval(r, &touch_lua, "1", key, i64(p, now), NULL);
@@ -299,7 +266,7 @@ ta_rot_status_t ta_session_rotate(request_rec *r, const ta_server_conf_t *sc,
     }
     freeReplyObject(reply);
     if (st == TA_ROT_REUSE) {
-        ta_sesscache_flush(sc->session_cache);     /* the script revoked the session */
+        ta_sesscache_flush(sc->state.session_cache);     /* the script revoked the session */
         ta_metrics_add(TA_M_REFRESH_REUSE, 1);
         ta_metrics_add(TA_M_SESSIONS_REVOKED, 1);
     }
@@ -317,7 +284,7 @@ ta_sess_status_t ta_session_revoke(request_rec *r, const ta_server_conf_t *sc,
                               index_key(p, sc, uid), sid, NULL);
     /* This child forgets at once (the others when Redis's invalidation
      * arrives); also when the answer was lost, as the script may have run. */
-    ta_sesscache_flush(sc->session_cache);
+    ta_sesscache_flush(sc->state.session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
@@ -336,7 +303,7 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
 
     reply = ta_redis_eval(r, &revoke_all_lua, "1", index_key(p, sc, uid),
                               session_prefix(p, sc, uid), keep_sid ? keep_sid : "", NULL);
-    ta_sesscache_flush(sc->session_cache);
+    ta_sesscache_flush(sc->state.session_cache);
     if (reply == NULL) {
         return TA_SESS_UNAVAILABLE;
     }
@@ -352,13 +319,10 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
 /* A unix-ms string as a Date marker (ISO-8601, UTC, milliseconds). */
 static json_t *date_of_ms(apr_pool_t *p, const char *ms)
 {
-    apr_int64_t v = apr_atoi64(ms);
-    apr_time_exp_t t;
+    char iso[TA_ISO8601_BUFSIZE];
+    apr_size_t n = ta_iso8601_ms(iso, apr_time_from_msec(apr_atoi64(ms)));
 
-    apr_time_exp_gmt(&t, apr_time_from_msec(v));
-    return ta_sj_date(apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                                   t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-                                   t.tm_min, t.tm_sec, (int)(v % 1000)));
+    return n ? ta_sj_date(apr_pstrmemdup(p, iso, n)) : json_null();
 }
 
 /* One {id, created, seen, ip, ua} entry of the list script as the output object. */

@@ -34,12 +34,6 @@ typedef enum {
     TA_SESS_UNAVAILABLE    /* Redis could not be reached */
 } ta_sess_status_t;
 
-/* A new random identifier: nbytes of CSPRNG output, hex-encoded. */
-const char *ta_random_id(apr_pool_t *p, apr_size_t nbytes);
-
-/* Hex SHA-256 of a string (used for refresh-token ids in Redis). */
-const char *ta_sha256_hex(apr_pool_t *p, const char *s);
-
 /* Creates session sid for uid (generation 0). rt_hash is the hash of the
  * refresh token's jti, iat the issue time of the pair (unix s). */
 ta_sess_status_t ta_session_create(request_rec *r, const ta_server_conf_t *sc,

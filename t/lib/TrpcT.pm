@@ -26,8 +26,18 @@ our @EXPORT = qw(
     set_cookie cookie_attrs jar_cookie
     jwt_decode jwt_sign b64url b64url_dec key_bytes
     redis redis_session_keys error_log
+    moddir
     true false
 );
+
+# httpd's modules directory, for the tests that write a configuration of their own: what t/run-apache-test
+# found (apxs -q LIBEXECDIR), else apxs asked here.
+sub moddir {
+    return $ENV{TRPCAUTH_TEST_LIBEXECDIR} if $ENV{TRPCAUTH_TEST_LIBEXECDIR};
+    my $apxs = Apache::Test::vars('apxs') || 'apxs';
+    chomp(my $dir = `$apxs -q LIBEXECDIR 2>/dev/null`);
+    return $dir;
+}
 
 use constant ISO_RE => qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\z/;
 

@@ -7,7 +7,7 @@
 //
 // Measured on the server side, for each request (marked with an X-Trpcauth-Guard header):
 //   time    Apache's %D (microseconds from reading the request line to logging it), from the guard_log that the
-//           test stack writes (test/devstack-test.conf, test/hardening/extra.conf);
+//           test stack writes (test/hardening/extra.conf, which scripts/test puts in its stack too);
 //   memory  of the child that served it (%P in the same log): VmRSS of every child is read before the request,
 //           their peak (VmHWM) reset to it (/proc/PID/clear_refs, as root), and after the answer the serving child's
 //           VmHWM - VmRSS before (peak growth) and VmRSS after - before (growth kept) are compared with LIMIT_MB.

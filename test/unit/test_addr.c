@@ -51,22 +51,11 @@ START_TEST(other_text_is_unchanged)
 }
 END_TEST
 
-static Suite *addr_suite(void)
+UNIT_SUITE(addr)
 {
-    Suite *s = suite_create("addr");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, ipv4_is_kept);
     tcase_add_test(tc, ipv4_mapped_ipv6_counts_as_ipv4);
     tcase_add_test(tc, ipv6_counts_per_64);
     tcase_add_test(tc, zone_is_dropped);
     tcase_add_test(tc, other_text_is_unchanged);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(addr_suite());
 }

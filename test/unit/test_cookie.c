@@ -336,12 +336,8 @@ START_TEST(made_cookie_reads_back)
 }
 END_TEST
 
-static Suite *cookie_suite(void)
+UNIT_SUITE(cookie)
 {
-    Suite *s = suite_create("cookie");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, pairs_are_split_on_semicolons);
     tcase_add_test(tc, spaces_and_tabs_are_trimmed);
     tcase_add_test(tc, surrounding_double_quotes_are_removed);
@@ -360,11 +356,4 @@ static Suite *cookie_suite(void)
     tcase_add_test(tc, huge_max_age_does_not_overflow);
     tcase_add_test(tc, header_injection_is_refused);
     tcase_add_test(tc, made_cookie_reads_back);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(cookie_suite());
 }

@@ -90,23 +90,12 @@ START_TEST(key_derivation_needs_signing_material)
 }
 END_TEST
 
-static Suite *jti_suite(void)
+UNIT_SUITE(jti)
 {
-    Suite *s = suite_create("jti");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, same_inputs_give_the_same_jti);
     tcase_add_test(tc, any_other_input_gives_another_jti);
     tcase_add_test(tc, bad_arguments_give_null);
     tcase_add_test(tc, generation_reads_back);
     tcase_add_test(tc, jti_without_generation_is_minus_one);
     tcase_add_test(tc, key_derivation_needs_signing_material);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(jti_suite());
 }

@@ -6,7 +6,8 @@
  * loads what it needs through ta_key_load, exactly as the configuration does.
  */
 #include "unit.h"
-#include "jose/jwt.h"
+#include "jose/jws.h"
+#include "jose/b64url.h"
 
 #include <apr_strings.h>
 #include <openssl/hmac.h>
@@ -887,12 +888,8 @@ START_TEST(keyset_needs_one_algorithm_and_unique_kids)
 }
 END_TEST
 
-static Suite *jwt_suite(void)
+UNIT_SUITE_AROUND(jwt, make_keys, remove_keys)
 {
-    Suite *s = suite_create("jwt");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, b64url_matches_rfc4648_vectors_without_padding);
     tcase_add_test(tc, b64url_decode_rejects_padding_and_foreign_characters);
@@ -926,16 +923,4 @@ static Suite *jwt_suite(void)
     tcase_add_test(tc, missing_sources_are_named_in_the_message);
     tcase_add_test(tc, wrong_key_type_for_the_algorithm_is_explained);
     tcase_add_test(tc, keyset_needs_one_algorithm_and_unique_kids);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    int rc;
-
-    make_keys();
-    rc = unit_run(jwt_suite());
-    remove_keys();
-    return rc;
 }

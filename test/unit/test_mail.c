@@ -354,32 +354,19 @@ START_TEST(relay_urls)
 }
 END_TEST
 
-static Suite *mail_suite(void)
+UNIT_SUITE(mail)
 {
-    Suite *s = suite_create("mail");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
-    tcase_add_loop_test(tc, templates_parse_or_are_refused, 0,
-                        sizeof(templates) / sizeof(templates[0]));
+    UNIT_ADD_TABLE(tc, templates_parse_or_are_refused, templates);
     tcase_add_test(tc, a_template_with_a_nul_is_refused);
     tcase_add_test(tc, render_fills_every_placeholder);
     tcase_add_test(tc, render_refuses_values_that_would_add_lines);
     tcase_add_loop_test(tc, shipped_files_equal_the_compiled_in_defaults, 0, TA_MAIL__COUNT);
     tcase_add_test(tc, kinds_by_name);
     tcase_add_test(tc, date_is_rfc5322_in_utc);
-    tcase_add_loop_test(tc, subjects_are_ascii_or_encoded_words, 0,
-                        sizeof(subjects) / sizeof(subjects[0]));
-    tcase_add_loop_test(tc, from_values, 0, sizeof(froms) / sizeof(froms[0]));
-    tcase_add_loop_test(tc, addresses, 0, sizeof(addrs) / sizeof(addrs[0]));
+    UNIT_ADD_TABLE(tc, subjects_are_ascii_or_encoded_words, subjects);
+    UNIT_ADD_TABLE(tc, from_values, froms);
+    UNIT_ADD_TABLE(tc, addresses, addrs);
     tcase_add_test(tc, body_transfer_encodings);
     tcase_add_test(tc, compose_has_every_header_and_crlf);
-    tcase_add_loop_test(tc, relay_urls, 0, sizeof(relays) / sizeof(relays[0]));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(mail_suite());
+    UNIT_ADD_TABLE(tc, relay_urls, relays);
 }

@@ -45,20 +45,9 @@ START_TEST(cost_of_anything_else_is_minus_one)
 }
 END_TEST
 
-static Suite *password_suite(void)
+UNIT_SUITE(password)
 {
-    Suite *s = suite_create("password");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, hash_verifies_and_has_its_cost);
     tcase_add_test(tc, cost_of_every_bcrypt_prefix);
     tcase_add_test(tc, cost_of_anything_else_is_minus_one);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(password_suite());
 }

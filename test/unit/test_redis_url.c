@@ -348,28 +348,12 @@ START_TEST(identities_tell_targets_apart)
 }
 END_TEST
 
-static Suite *redis_url_suite(void)
+UNIT_SUITE(redis_url)
 {
-    Suite *s = suite_create("redis_url");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
-    tcase_add_loop_test(tc, good_urls_give_their_parts_and_a_redacted_form, 0,
-                        sizeof(good) / sizeof(good[0]));
-    tcase_add_loop_test(tc, bad_urls_are_refused_without_showing_the_password, 0,
-                        sizeof(bad) / sizeof(bad[0]));
-    tcase_add_loop_test(tc, raw_text_loses_what_may_be_a_password, 0,
-                        sizeof(redactions) / sizeof(redactions[0]));
-    tcase_add_loop_test(tc, sentinel_urls_name_the_sentinels_and_the_master, 0,
-                        sizeof(sentinel_good) / sizeof(sentinel_good[0]));
-    tcase_add_loop_test(tc, bad_sentinel_urls_are_refused_without_showing_a_password, 0,
-                        sizeof(sentinel_bad) / sizeof(sentinel_bad[0]));
+    UNIT_ADD_TABLE(tc, good_urls_give_their_parts_and_a_redacted_form, good);
+    UNIT_ADD_TABLE(tc, bad_urls_are_refused_without_showing_the_password, bad);
+    UNIT_ADD_TABLE(tc, raw_text_loses_what_may_be_a_password, redactions);
+    UNIT_ADD_TABLE(tc, sentinel_urls_name_the_sentinels_and_the_master, sentinel_good);
+    UNIT_ADD_TABLE(tc, bad_sentinel_urls_are_refused_without_showing_a_password, sentinel_bad);
     tcase_add_test(tc, identities_tell_targets_apart);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(redis_url_suite());
 }

@@ -133,12 +133,8 @@ START_TEST(key_derivation_matches_the_documented_formula)
 }
 END_TEST
 
-static Suite *seal_suite(void)
+UNIT_SUITE(seal)
 {
-    Suite *s = suite_create("seal");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, seal_opens_with_the_same_key_and_aad);
     tcase_add_test(tc, every_seal_differs);
     tcase_add_test(tc, other_key_or_aad_is_refused);
@@ -147,11 +143,4 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, empty_text_seals);
     tcase_add_test(tc, key_derivation_is_apart_from_the_jti_key);
     tcase_add_test(tc, key_derivation_matches_the_documented_formula);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(seal_suite());
 }

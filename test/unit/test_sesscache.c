@@ -144,12 +144,8 @@ START_TEST(long_keys_are_not_stored)
 }
 END_TEST
 
-static Suite *sesscache_suite(void)
+UNIT_SUITE(sesscache)
 {
-    Suite *s = suite_create("sesscache");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, off_unless_an_age_is_set);
     tcase_add_test(tc, nothing_is_answered_while_not_live);
     tcase_add_test(tc, hit_needs_the_same_key_and_age);
@@ -158,11 +154,4 @@ static Suite *sesscache_suite(void)
     tcase_add_test(tc, invalidation_between_stamp_and_store_wins);
     tcase_add_test(tc, flush_empties_everything);
     tcase_add_test(tc, long_keys_are_not_stored);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(sesscache_suite());
 }

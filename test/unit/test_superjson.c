@@ -590,12 +590,8 @@ START_TEST(plain_take_in_place_unless_shared)
 }
 END_TEST
 
-int main(void)
+UNIT_SUITE(superjson)
 {
-    Suite *s = suite_create("superjson");
-    TCase *tc = tcase_create("superjson");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, date_marker_roundtrip);
     tcase_add_test(tc, date_marker_not_forgeable);
     tcase_add_test(tc, decode_no_input_envelope_is_absent);
@@ -613,6 +609,4 @@ int main(void)
     tcase_add_test(tc, encode_rows);
     tcase_add_test(tc, plain_take_in_place_unless_shared);
     tcase_add_test(tc, plain_and_collect);
-    suite_add_tcase(s, tc);
-    return unit_run(s);
 }

@@ -130,23 +130,12 @@ START_TEST(many_tokens_spread_over_the_slots)
 }
 END_TEST
 
-static Suite *tokcache_suite(void)
+UNIT_SUITE(tokcache)
 {
-    Suite *s = suite_create("tokcache");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, off_when_no_entries);
     tcase_add_test(tc, hit_returns_the_stored_claims);
     tcase_add_test(tc, only_the_exact_bytes_hit);
     tcase_add_test(tc, a_newer_token_replaces_the_slot);
     tcase_add_test(tc, what_does_not_fit_is_not_stored);
     tcase_add_test(tc, many_tokens_spread_over_the_slots);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    return unit_run(tokcache_suite());
 }

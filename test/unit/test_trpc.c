@@ -853,12 +853,8 @@ START_TEST(text_output_spliced_with_date_meta)
 }
 END_TEST
 
-int main(void)
+UNIT_SUITE(trpc)
 {
-    Suite *s = suite_create("trpc");
-    TCase *tc = tcase_create("trpc");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, single_success_and_input);
     tcase_add_test(tc, single_not_found_shape);
     tcase_add_test(tc, undefined_output_and_null_output);
@@ -891,6 +887,4 @@ int main(void)
     tcase_add_test(tc, superjson_stream_dates);
     tcase_add_test(tc, zod_error_rendered);
     tcase_add_test(tc, render_error_variants);
-    suite_add_tcase(s, tc);
-    return unit_run(s);
 }

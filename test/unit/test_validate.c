@@ -290,12 +290,8 @@ START_TEST(fail_and_multiple_messages)
 }
 END_TEST
 
-int main(void)
+UNIT_SUITE(validate)
 {
-    Suite *s = suite_create("validate");
-    TCase *tc = tcase_create("validate");
-
-    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, code_table);
     tcase_add_test(tc, error_make);
     tcase_add_test(tc, json_pool_releases);
@@ -309,6 +305,4 @@ int main(void)
     tcase_add_test(tc, nul_and_bad_utf8_strings);
     tcase_add_test(tc, utf8_clean);
     tcase_add_test(tc, fail_and_multiple_messages);
-    suite_add_tcase(s, tc);
-    return unit_run(s);
 }

@@ -1,5 +1,5 @@
 /*
- * store/metrics.h - counters for operators, shared by every child of a node.
+ * cfg/metrics.h - counters for operators, shared by every child of a node.
  *
  * One anonymous shared memory segment for the module, made by the parent in
  * post_config when some server uses the module (never in httpd's first, trial

@@ -1,7 +1,9 @@
 /*
- * hooks/context.h - what one request knows: its configuration and, once asked
- * for, who is calling. The tRPC handler and the authentication hook share
- * ta_ctx_authenticate(), so the cookie means the same everywhere.
+ * req/context.h - what one request knows: its configuration and, once asked
+ * for, who is calling; its cookies, the verification of its tokens and the
+ * issuing of new ones. It sits below the store and the procedures so that
+ * both can take a context; deciding who is calling (which needs the session
+ * store and the refresh procedure) is hooks/authenticate.h.
  */
 #ifndef TA_CONTEXT_H
 #define TA_CONTEXT_H
@@ -9,7 +11,7 @@
 #include <httpd.h>
 #include "cfg/config.h"
 #include "trpc/error.h"
-#include "jose/jwt.h"
+#include "jose/jws.h"
 
 typedef struct {
     request_rec *r;
@@ -66,16 +68,6 @@ ta_error_t *ta_ctx_admit_password_check(ta_ctx_t *ctx);
 
 /* A cookie of the request by name, or NULL. */
 const char *ta_ctx_cookie(ta_ctx_t *ctx, const char *name);
-
-/* Authenticates by the access cookie (and the session check when on), with
- * the settings of ctx->dc; called again with another location's settings it
- * runs what they need beyond what ran before (the session check, the
- * transparent refresh) and returns the combined result.
- * With TrpcAuthAutoRefresh On, a missing or expired access cookie next to a
- * valid refresh cookie is refreshed in place (ta_refresh), which sets the new
- * cookies on the response. NULL on success, with ctx->user_id and
- * ctx->session_id set; else UNAUTHORIZED or SERVICE_UNAVAILABLE. */
-ta_error_t *ta_ctx_authenticate(ta_ctx_t *ctx);
 
 /* Issues an access and a refresh token for (uid, sid, jti), both issued at
  * iat (unix s: ctx->now for a new pair, the stored time when a pair already

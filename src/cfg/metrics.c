@@ -1,7 +1,7 @@
 /*
- * metrics.c - the shared counters of store/metrics.h.
+ * metrics.c - the shared counters of cfg/metrics.h.
  */
-#include "store/metrics.h"
+#include "cfg/metrics.h"
 #include "cfg/log.h"
 #include "util/atomic.h"
 
