@@ -9,7 +9,7 @@
 #   - enumeration safety: a registered and an unknown address get the same answer, and their server times (%D of
 #     the access log, 20 requests each) have medians within 25 ms;
 #   - the mail-address and mail-ip rate limits (the same for registered and unknown addresses);
-#   - a reset ends every session (and refresh token) of the user;
+#   - a reset ends every session (and refresh token) of the user; a queued mail wakes the sender (NOTIFY at commit);
 #   - no token in clear in email_tokens, mail_outbox, auth_events, Redis or the logs.
 use strict;
 use warnings;
@@ -20,7 +20,7 @@ use Digest::SHA qw(sha256_hex);
 use TrpcT;
 use TrpcSess;
 
-plan tests => 97;
+plan tests => 99;
 
 my (@TOKENS, $r, $d);
 my $OK = '{"result":{"data":{"success":true}}}';
@@ -207,6 +207,28 @@ err_is(dec(tpost($second_session, '/trpc/auth.refreshAccessToken')), 'UNAUTHORIZ
 is((redis('EXISTS', @sessions))[0], 0, 'both sessions are gone from Redis');
 is(sql1("select count(*) from auth_events where event = 'password_reset' and user_id = $ruid"), 1,
    'auth_events: password_reset');
+
+# ---- the delivery process is woken at commit: NOTIFY trpcauth_outbox with the outbox row's id -------------------
+sub notifications_during {
+    my $code = shift;
+    my $port = Apache::Test::vars('trpc_pg_port');
+    open my $fh, '-|', 'psql', '-X', '-q', '-h', '127.0.0.1', '-p', $port, '-U', 'trpcauth', '-d', 'trpcauth',
+        '-c', 'LISTEN trpcauth_outbox', '-c', 'select pg_sleep(1.5)' or die "psql: $!";
+    select undef, undef, undef, 0.5;    # LISTEN is in place
+    $code->();
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    return [ $out =~ /Asynchronous notification "trpcauth_outbox" with payload "(\d+)"/g ];
+}
+{
+    my ($addr) = new_user('mail-notify', $pw);
+    my $got = notifications_during(sub { request_reset(ua(), $addr) });
+    my $id = sql1('select max(id) from mail_outbox where recipient = ' . q_($addr));
+    is_deeply($got, [$id], 'a queued mail notifies trpcauth_outbox once, with its outbox id');
+    $got = notifications_during(sub { request_reset(ua(), uniq_email('mail-notify-ghost')) });
+    is_deeply($got, [], 'an unknown address notifies nothing');
+}
 
 # ---- an unknown address: the same answer, nothing written but the audit row -------------------------------------
 my $ghost = uniq_email('mail-ghost');
