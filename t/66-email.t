@@ -20,7 +20,7 @@ use Digest::SHA qw(sha256_hex);
 use TrpcT;
 use TrpcSess;
 
-plan tests => 99;
+plan tests => 102;
 
 my (@TOKENS, $r, $d);
 my $OK = '{"result":{"data":{"success":true}}}';
@@ -207,6 +207,19 @@ err_is(dec(tpost($second_session, '/trpc/auth.refreshAccessToken')), 'UNAUTHORIZ
 is((redis('EXISTS', @sessions))[0], 0, 'both sessions are gone from Redis');
 is(sql1("select count(*) from auth_events where event = 'password_reset' and user_id = $ruid"), 1,
    'auth_events: password_reset');
+
+# ---- Redis down: the sessions cannot be ended, so the password does not change and the link stays good ----------
+{
+    my ($addr) = new_user('mail-noredis', $pw);
+    request_reset(ua(), $addr);
+    my (undef, $tok) = mail_link($addr, 'reset-password');
+    vhost('trpc_mail_noredis');
+    err_is(dec(reset_password(ua(), $tok, 'brand-new-password-5')), 'SERVICE_UNAVAILABLE', 'auth.resetPassword',
+           'Redis unreachable: auth.resetPassword -> SERVICE_UNAVAILABLE');
+    vhost('trpc_mail');
+    is(login(ua(), $addr, $pw)->code, 200, '... the password is unchanged');
+    ok_success(reset_password(ua(), $tok, 'brand-new-password-5'), '... and the link works once Redis is back');
+}
 
 # ---- the delivery process is woken at commit: NOTIFY trpcauth_outbox with the outbox row's id -------------------
 sub notifications_during {
