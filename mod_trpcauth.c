@@ -15,6 +15,9 @@
  *                 tRPC URLs map to no file (no file system walk)
  *   handler       the tRPC endpoint (SetHandler trpcauth)
  *   authn         AuthType trpcauth for any location (src/hooks/authn.c)
+ *   metrics       counters shared by the children (post_config), served by
+ *                 SetHandler trpcauth-metrics and in server-status
+ *                 (src/hooks/metrics.c)
  */
 #define TA_MODULE_RECORD
 
@@ -26,6 +29,9 @@
 #include "cfg/config.h"
 #include "hooks/handler.h"
 #include "hooks/lifecycle.h"
+#include "hooks/metrics.h"
+
+#include <mod_status.h>
 
 static void ta_register_hooks(apr_pool_t *p)
 {
@@ -41,6 +47,9 @@ static void ta_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(ta_handler_translate, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(ta_handler_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ta_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ta_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, ta_metrics_status, NULL, NULL, APR_HOOK_MIDDLE);
     ta_authn_register_hooks(p);
 }
 

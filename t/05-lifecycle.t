@@ -12,7 +12,7 @@ use Apache::TestRequest ();
 use TrpcT;
 use TrpcHttpd;
 
-plan tests => 19;
+plan tests => 20;
 
 my $h = TrpcHttpd->new;
 my $dir = $h->dir;
@@ -54,6 +54,12 @@ sub child_threads {
     return ($kids, $n);
 }
 
+# Shared anonymous mappings of the parent (apr_shm without a file: the scoreboard, the module's metrics, ...).
+sub shared_segments {
+    my $pid = $h->pid;
+    return scalar(grep { /^\S+ rw-s .*\/dev\/zero \(deleted\)$/ } split /\n/, slurp("/proc/$pid/maps"));
+}
+
 sub http_get {
     my ($path, @h) = @_;
     my $ua = bare_ua();
@@ -66,13 +72,14 @@ my ($rc, $out) = configtest();
 is($rc, 0, 'loaded, no TrpcAuth configuration: configtest passes') or diag $out;
 like($out, qr/Syntax OK/, '... Syntax OK');
 
-my ($threads_with, $threads_without, $kids);
+my ($threads_with, $threads_without, $kids, $shm_unused, $shm_without, $shm_used);
 my $log = with_server(sub {
     is(http_get('/index.html')->code, 200, 'loaded and unused: Apache starts and serves');
     ($kids, $threads_with) = child_threads();
+    $shm_unused = shared_segments();
 }, loglevel => 'warn trpcauth:trace8');
 unlike($log, qr/trpcauth|TRPCAUTH/, '... and the module writes nothing to the log, even at trace8') or diag $log;
-with_server(sub { (undef, $threads_without) = child_threads() }, no_module => 1);
+with_server(sub { (undef, $threads_without) = child_threads(); $shm_without = shared_segments() }, no_module => 1);
 ok($kids && $threads_with == $threads_without,
    "... and its children run no thread of the module ($threads_with threads, $threads_without without it)");
 
@@ -125,9 +132,13 @@ $log = with_server(sub {
 }, loglevel => 'warn trpcauth:debug', extra => $used);
 like($log, qr/\[trpcauth:debug\].*TRPCAUTH301: access token rejected/,
      'LogLevel warn trpcauth:debug: the debug line appears, with the module tag') or diag $log;
-$log = with_server(sub { http_get('/trpc/auth.me', Cookie => 'accessToken=forged.token.value') },
+$log = with_server(sub { http_get('/trpc/auth.me', Cookie => 'accessToken=forged.token.value'); $shm_used = shared_segments() },
                    loglevel => 'debug trpcauth:warn', extra => $used);
 unlike($log, qr/TRPCAUTH301/, 'LogLevel debug trpcauth:warn: the module\'s debug line is left out') or diag $log;
+# The metrics' shared memory (src/store/metrics.c) exists only where the module is used.
+ok($shm_unused == $shm_without && $shm_used == $shm_without + 1,
+   "shared memory: none of the module's when it is unused ($shm_unused segments, $shm_without without it), "
+   . "one when used ($shm_used)");
 
 # ---- a .htaccess-style use on a server without keys --------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 #include "proc/refresh.h"
 #include "store/session.h"
 #include "cache/tokcache.h"
+#include "store/metrics.h"
 
 #include <apr_strings.h>
 #include <http_config.h>
@@ -75,7 +76,8 @@ ta_jwt_status_t ta_ctx_verify(ta_ctx_t *ctx, const char *token, int refresh,
     }
     /* Access tokens verified before in this child (TrpcAuthTokenCache): the
      * same bytes, the same keys; only exp is checked again. */
-    if (!refresh && ta_tokcache_get(sc->token_cache, ctx->r->pool, token, claims)) {
+    if (!refresh && ta_metrics_cache(TA_M_TOKEN_CACHE_HITS, sc->token_cache,
+                                     ta_tokcache_get(sc->token_cache, ctx->r->pool, token, claims))) {
         return claims->exp < ctx->now - skew ? TA_JWT_EXPIRED : TA_JWT_OK;
     }
     st = ta_jwt_verify(ctx->r->pool, refresh ? sc->refresh_keys : sc->access_keys, token,

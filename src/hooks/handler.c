@@ -6,6 +6,8 @@
  */
 #include "hooks/handler.h"
 #include "hooks/context.h"
+#include "hooks/metrics.h"
+#include "store/metrics.h"
 #include "cfg/log.h"
 #include "proc/procs.h"
 #include "trpc/trpc.h"
@@ -248,6 +250,7 @@ static int send_request_error(ta_ctx_t *ctx, const ta_error_t *e, const char *pa
     ta_trpc_out_t out;
 
     add_error_headers(ctx->r, e);
+    ta_metrics_request_error(e->code);
     ta_trpc_render_error(ctx->r->pool, e, path, ta_conf_transformer(ctx->dc), &out);
     return send_output(ctx->r, &out);
 }
@@ -390,6 +393,7 @@ int ta_handler(request_rec *r)
     }
     for (i = 0; i < req->ncalls; i++) {
         resolve_call(ctx, &req->calls[i]);
+        ta_metrics_note_call(&req->calls[i]);
         if (req->calls[i].error) {
             add_error_headers(r, req->calls[i].error);
         }

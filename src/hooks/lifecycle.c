@@ -260,14 +260,13 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 /* What makes two servers' runtime state interchangeable: the same Redis,
  * key prefix and session cache (pool, listener), the same token cache size,
  * and the same access keys, issuer and audience (a token verified for one is
- * good for the other). Holds the Redis password: never logged. */
+ * good for the other). Holds the Redis passwords: never logged. */
 static const char *runtime_key(apr_pool_t *p, const ta_server_conf_t *sc)
 {
-    const ta_redis_url_t *u = sc->redis;
-
-    return apr_psprintf(p, "%s|%d|%s|%s|%s|%d|%" APR_TIME_T_FMT "|%" APR_INT64_T_FMT "|%d|%s|%pp|%s|%s",
-                        u->host ? u->host : "", u->port, u->socket ? u->socket : "",
-                        u->user ? u->user : "", u->password ? u->password : "", u->db,
+    /* The Redis target whatever its form (redis://, unix://, the Sentinels
+     * and master name of redis-sentinel://, passwords included). */
+    return apr_psprintf(p, "%s|%" APR_TIME_T_FMT "|%" APR_INT64_T_FMT "|%d|%s|%pp|%s|%s",
+                        ta_redis_url_identity(p, sc->redis),
                         ta_conf_redis_timeout(sc), ta_conf_session_cache_ms(sc),
                         ta_conf_token_cache_entries(sc), sc->key_prefix,
                         (void *)sc->access_keys, sc->issuer ? sc->issuer : "",

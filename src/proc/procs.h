@@ -30,6 +30,12 @@ typedef struct {
 /* The procedure at path, or NULL. */
 const ta_proc_t *ta_proc_lookup(const char *path);
 
+/* The procedures by position in the table (the rows of the metrics):
+ * how many, the i-th (NULL out of range), and the position of p. */
+int ta_proc_count(void);
+const ta_proc_t *ta_proc_at(int i);
+int ta_proc_index(const ta_proc_t *p);
+
 /* auth.* (src/proc/auth.c) */
 ta_error_t *ta_proc_auth_register(ta_ctx_t *ctx, json_t *input, json_t **output);
 ta_error_t *ta_proc_auth_login(ta_ctx_t *ctx, json_t *input, json_t **output);

@@ -36,3 +36,18 @@ const ta_proc_t *ta_proc_lookup(const char *path)
     }
     return NULL;
 }
+
+int ta_proc_count(void)
+{
+    return (int)(sizeof(procedures) / sizeof(procedures[0]));
+}
+
+const ta_proc_t *ta_proc_at(int i)
+{
+    return i >= 0 && i < ta_proc_count() ? &procedures[i] : NULL;
+}
+
+int ta_proc_index(const ta_proc_t *p)
+{
+    return p ? (int)(p - procedures) : -1;
+}

@@ -3,6 +3,7 @@
  */
 #include "store/db.h"
 #include "cfg/log.h"
+#include "store/metrics.h"
 #include "trpc/superjson.h"
 
 #include "cfg/config.h"
@@ -266,16 +267,19 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGres
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
     const char *err = NULL, *ignored;
+    apr_time_t start = apr_time_now();      /* for the metrics (store/metrics.h) */
     ta_error_t *e;
     int rv;
 
     if ((e = statement(r, which, &dbd, &st)) != NULL) {
+        ta_metrics_store(TA_M_POSTGRES, start, 1);
         return e;
     }
     rv = execute(r, dbd, which, res, nargs, args, &err);
     if (rv == DB_ERROR && recover(r, dbd, which) == 0) {
         rv = execute(r, dbd, which, res, nargs, args, &ignored);
     }
+    ta_metrics_store(TA_M_POSTGRES, start, rv != DB_OK);
     if (rv != DB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(203) "%s failed: %s",
                       which->label, err);

@@ -2,7 +2,9 @@
  * redis.c - the per-child hiredis connection pool.
  */
 #include "store/redis.h"
+#include "store/sentinel.h"
 #include "cfg/log.h"
+#include "store/metrics.h"
 
 #include <apr_reslist.h>
 #include <apr_strings.h>
@@ -22,6 +24,7 @@ struct ta_redis_pool {
     ta_server_conf_t *sc;
     server_rec *s;
     int max;                   /* connections at most (the child's threads) */
+    ta_sentinel_t *sentinel;   /* redis-sentinel://: the master as the Sentinels name it */
 };
 
 /* What a request holds: the connection and where it came from. */
@@ -85,10 +88,13 @@ static int authenticate_and_select(redisContext *c, const ta_redis_url_t *u,
     return 0;
 }
 
-redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
+/* One connection to host:port (or the URL's socket), authenticated, with
+ * its database selected. NULL when it cannot; why is logged unless quiet,
+ * with the URL redacted and, for a master named by Sentinels, its address
+ * (where). */
+static redisContext *open_at(server_rec *s, const ta_redis_url_t *u, const char *host, int port,
+                             const char *where, struct timeval tv, int quiet)
 {
-    const ta_redis_url_t *u = sc->redis;
-    struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
     char why[256];
     redisContext *c;
 
@@ -96,12 +102,12 @@ redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int qu
         c = redisConnectUnixWithTimeout(u->socket, tv);
     }
     else {
-        c = redisConnectWithTimeout(u->host, u->port, tv);
+        c = redisConnectWithTimeout(host, port, tv);
     }
     if (c == NULL || c->err) {
         if (!quiet) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(101)
-                         "Redis %s: cannot connect: %s", u->redacted,
+                         "Redis %s%s: cannot connect: %s", u->redacted, where,
                          c ? c->errstr : "out of memory");
         }
         if (c) redisFree(c);
@@ -116,12 +122,60 @@ redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int qu
     if (authenticate_and_select(c, u, why, sizeof(why)) != 0) {
         if (!quiet) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(102)
-                         "Redis %s: %s", u->redacted, why);
+                         "Redis %s%s: %s", u->redacted, where, why);
         }
         redisFree(c);
         return NULL;
     }
     return c;
+}
+
+/* redis-sentinel://: a connection to the master the Sentinels name, that
+ * says ROLE master. When the one named proves wrong (down, or a replica:
+ * never used, not even for reads), the Sentinels are asked once more. */
+static redisContext *open_master(server_rec *s, const ta_server_conf_t *sc, ta_sentinel_t *st,
+                                 struct timeval tv, int quiet)
+{
+    const ta_redis_url_t *u = sc->redis;
+    char host[TA_SENTINEL_HOST_MAX], where[TA_SENTINEL_HOST_MAX + 32], why[256];
+    redisContext *c;
+    int port, attempt;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (ta_sentinel_master(st, s, u, ta_conf_redis_timeout(sc), quiet, host, &port) != 0) {
+            return NULL;
+        }
+        apr_snprintf(where, sizeof(where), " (master %s:%d)", host, port);
+        if ((c = open_at(s, u, host, port, where, tv, quiet)) != NULL) {
+            if (ta_sentinel_is_master(c, why, sizeof(why))) {
+                return c;
+            }
+            if (!quiet) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, TA_LOGNO(125)
+                             "Redis %s: %s:%d is not the master (%s); not used, the Sentinels "
+                             "are asked again", u->redacted, host, port, why);
+            }
+            redisFree(c);
+        }
+        ta_sentinel_suspect(st, host, port);
+    }
+    return NULL;
+}
+
+ta_sentinel_t *ta_redis_sentinel(const ta_server_conf_t *sc)
+{
+    return sc->redis_pool ? sc->redis_pool->sentinel : NULL;
+}
+
+redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet)
+{
+    const ta_redis_url_t *u = sc->redis;
+    struct timeval tv = to_timeval(ta_conf_redis_timeout(sc));
+
+    if (u->master_name) {
+        return open_master(s, sc, ta_redis_sentinel(sc), tv, quiet);
+    }
+    return open_at(s, u, u->host, u->port, "", tv, quiet);
 }
 
 void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc)
@@ -184,6 +238,12 @@ apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_c
     rp->sc = sc;
     rp->s = s;
     rp->max = threads;
+    if (sc->redis->master_name
+        && (rp->sentinel = ta_sentinel_create(p, s, sc->redis, ta_conf_redis_timeout(sc))) == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(129)
+                     "cannot create the Redis connection pool's Sentinel state");
+        return APR_ENOMEM;
+    }
     /* min 0: a child starts even when Redis is down; keep a few idle
      * connections, at most one per thread; recycle idle ones after 60 s so a
      * server-side idle timeout never hands us a dead socket. */
@@ -248,6 +308,7 @@ redisContext *ta_redis_acquire(request_rec *r)
     req_conn_t *rc = req_conn(r);
     void *res;
     apr_status_t rv;
+    int tries;
 
     if (rc->ctx) {
         return rc->ctx->err ? NULL : rc->ctx;
@@ -256,6 +317,13 @@ redisContext *ta_redis_acquire(request_rec *r)
         return NULL;
     }
     rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    /* redis-sentinel://: an idle connection to a master the Sentinels no
+     * longer name is dropped (store/sentinel.h); a new one is to the master. */
+    for (tries = 0; rv == APR_SUCCESS && tries <= sc->redis_pool->max
+                    && !ta_sentinel_current(sc->redis_pool->sentinel, res); tries++) {
+        apr_reslist_invalidate(sc->redis_pool->list, res);
+        rv = apr_reslist_acquire(sc->redis_pool->list, &res);
+    }
     if (rv != APR_SUCCESS) {
         rc->failed = 1;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, TA_LOGNO(105)
@@ -281,21 +349,41 @@ static int stale_connection(const redisContext *c)
         || (c->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE));
 }
 
-/* Drops the request's broken connection so the next acquire opens anew. */
+/* Drops the request's broken connection so the next acquire opens anew.
+ * Behind Sentinels, the master it went to is suspect: a failover breaks
+ * connections (Sentinel kills the clients of a demoted master). */
 static void drop_connection(request_rec *r)
 {
     req_conn_t *rc = req_conn(r);
 
     if (rc->ctx) {
+        ta_sentinel_suspect(rc->pool->sentinel, rc->ctx->tcp.host, rc->ctx->tcp.port);
         apr_reslist_invalidate(rc->pool->list, rc->ctx);
         rc->ctx = NULL;
     }
 }
 
+/* An error reply that means the connection is not to a usable master. */
+static int not_master(const redisReply *reply)
+{
+    static const char *const prefixes[] = { "READONLY ", "LOADING ", "MASTERDOWN " };
+    size_t i;
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (strncmp(reply->str, prefixes[i], strlen(prefixes[i])) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* One command and its reply, error replies included; NULL (logged, the
  * connection marked broken) on a transport error. */
-static redisReply *round_trip(request_rec *r, int argc, const char **argv,
-                              const size_t *argvlen)
+static redisReply *send_command(request_rec *r, int argc, const char **argv,
+                                const size_t *argvlen)
 {
     redisContext *c = ta_redis_acquire(r);
     redisReply *reply;
@@ -315,12 +403,42 @@ static redisReply *round_trip(request_rec *r, int argc, const char **argv,
         }
         reply = redisCommandArgv(c, argc, argv, argvlen);
     }
+    /* Behind Sentinels, a master that was demoted (READONLY), is loading
+     * its data or lost its own master is left, and the command, which did
+     * nothing there, is sent once more to the master the Sentinels name
+     * now; no master in time means NULL, so 503. */
+    if (reply != NULL && req_conn(r)->pool->sentinel && not_master(reply)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(126)
+                      "Redis %s: %.200s; asking the Sentinels for the master", argv[0], reply->str);
+        freeReplyObject(reply);
+        drop_connection(r);
+        if ((c = ta_redis_acquire(r)) == NULL) {
+            return NULL;
+        }
+        reply = redisCommandArgv(c, argc, argv, argvlen);
+    }
     if (reply == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(106)
                       "Redis %s failed: %s", argv[0], c->errstr);
         if (!c->err) c->err = REDIS_ERR_OTHER;
+        ta_sentinel_suspect(req_conn(r)->pool->sentinel, c->tcp.host, c->tcp.port);
         return NULL;
     }
+    return reply;
+}
+
+/* send_command(), counted and timed for the metrics (store/metrics.h): the
+ * one place every request's Redis command passes. A NOSCRIPT answer is not
+ * a failure (EVAL follows); any other error reply, or none, is. */
+static redisReply *round_trip(request_rec *r, int argc, const char **argv,
+                              const size_t *argvlen)
+{
+    apr_time_t start = apr_time_now();
+    redisReply *reply = send_command(r, argc, argv, argvlen);
+
+    ta_metrics_store(TA_M_REDIS, start,
+                     reply == NULL || (reply->type == REDIS_REPLY_ERROR
+                                       && strncmp(reply->str, "NOSCRIPT", 8) != 0));
     return reply;
 }
 

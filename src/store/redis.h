@@ -14,7 +14,8 @@
 #include "cfg/config.h"
 
 /* Opens one connection to the server's Redis (with AUTH and SELECT as
- * configured, the I/O timeout of TrpcAuthRedisTimeout). NULL when it cannot;
+ * configured, the I/O timeout of TrpcAuthRedisTimeout); behind Sentinels, to
+ * the master they name, checked with ROLE. NULL when it cannot;
  * why is logged (with the URL redacted) unless quiet. The pool below, the
  * session cache's listener and the start-up check use it. */
 redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int quiet);
@@ -25,6 +26,10 @@ redisContext *ta_redis_connect(server_rec *s, const ta_server_conf_t *sc, int qu
  * sessions). Says nothing (debug only) when Redis cannot be reached or
  * refuses CONFIG GET; waits at most TrpcAuthRedisTimeout. */
 void ta_redis_check_eviction(server_rec *s, const ta_server_conf_t *sc);
+
+/* redis-sentinel://: the child's view of the master (store/sentinel.h), kept
+ * with the pool; NULL for other URLs and before the pool exists. */
+struct ta_sentinel *ta_redis_sentinel(const ta_server_conf_t *sc);
 
 /* Creates the pool of one server in the child (connections are opened lazily). */
 apr_status_t ta_redis_pool_create(apr_pool_t *pchild, server_rec *s, ta_server_conf_t *sc);

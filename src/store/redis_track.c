@@ -26,8 +26,18 @@
  * Losing the connection empties the cache and turns it off until the thread
  * has subscribed again (it retries every second). A pre-cleanup of the
  * child's pool wakes the thread and joins it before the pool goes away.
+ *
+ * Behind Sentinels (redis-sentinel://) the listener follows the master: it
+ * connects where the Sentinels say (store/sentinel.h), and while subscribed
+ * it asks them again every TA_SENTINEL_RECHECK_MS (its loop wakes at least
+ * every PING_QUIET_MS). When the master moved, whoever noticed first in the
+ * child turns the cache off at once (invalidations of writes made on the new
+ * master never reach a connection to the old one), and the listener leaves
+ * the old master and subscribes on the new one straight away; the cache
+ * answers again once it has.
  */
 #include "store/redis.h"
+#include "store/sentinel.h"
 #include "cfg/log.h"
 #include "cache/sesscache.h"
 
@@ -55,6 +65,8 @@ typedef struct {
     server_rec *s;
     const ta_server_conf_t *sc;
     ta_sesscache_t *cache;
+    ta_sentinel_t *sentinel;          /* redis-sentinel://: whom to follow; else NULL */
+    int switched;                     /* the connection was left for a new master */
     apr_thread_t *thread;
     int wake[2];                      /* pipe: the cleanup writes, the thread polls */
     volatile int stopping;
@@ -249,6 +261,14 @@ static void serve(listener_t *l, redisContext *c)
     for (;;) {
         apr_int64_t now = now_ms();
 
+        if (l->sentinel && !ta_sentinel_current(l->sentinel, c)) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->s, TA_LOGNO(127)
+                         "TrpcAuthSessionCache: the Redis master of %s moved (or the "
+                         "Sentinels cannot confirm it); the cache is emptied and the listener "
+                         "follows the master they name", l->sc->redis->redacted);
+            l->switched = 1;
+            return;
+        }
         if (deadline && now >= deadline) {
             /* A last look without waiting: a thread that was not scheduled
              * for a while may find the answer already there. */
@@ -314,7 +334,7 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
             ta_sesscache_set_live(l->cache, 1);
             serve(l, c);
             ta_sesscache_set_live(l->cache, 0);
-            if (!l->stopping && !l->reported_down) {
+            if (!l->stopping && !l->reported_down && !l->switched) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(114)
                              "TrpcAuthSessionCache lost its Redis connection (%s); "
                              "session cache off until it is back",
@@ -326,11 +346,21 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
         else if (!l->refused) {
             l->reported_down = 1;     /* ta_redis_connect said why, once */
         }
-        if (!l->stopping) {
+        if (!l->stopping && !l->switched) {
             wait_for(l, -1, l->refused ? RETRY_REFUSED_MS : RETRY_EVERY_MS);
         }
+        l->switched = 0;
     }
     return NULL;
+}
+
+/* The Sentinels named a new master (run by whichever thread learnt it):
+ * the cache stops answering now, before the listener has moved. */
+static void master_switched(void *data)
+{
+    listener_t *l = data;
+
+    ta_sesscache_set_live(l->cache, 0);
 }
 
 /* Pre-cleanup of the child's pool: stop and join the thread while the memory
@@ -383,6 +413,7 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
     l->s = s;
     l->sc = sc;
     l->cache = sc->session_cache;
+    l->sentinel = ta_redis_sentinel(sc);
     if (pipe2(l->wake, O_CLOEXEC) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto fail;
@@ -393,6 +424,9 @@ apr_status_t ta_redis_track_start(apr_pool_t *pchild, server_rec *s, ta_server_c
         goto fail;
     }
     apr_pool_pre_cleanup_register(pchild, l, listener_stop);
+    if (l->sentinel) {
+        ta_sentinel_on_switch(l->sentinel, master_switched, l);
+    }
     return APR_SUCCESS;
 fail:
     ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, TA_LOGNO(113)

@@ -5,6 +5,7 @@
 #include "store/session.h"
 #include "store/redis.h"
 #include "cache/sesscache.h"
+#include "store/metrics.h"
 #include "trpc/superjson.h"
 
 #include <apr_strings.h>
@@ -197,6 +198,7 @@ ta_sess_status_t ta_session_create(request_rec *r, const ta_server_conf_t *sc,
         return TA_SESS_UNAVAILABLE;
     }
     freeReplyObject(reply);
+    ta_metrics_add(TA_M_SESSIONS_CREATED, 1);
     return TA_SESS_OK;
 }
 
@@ -213,7 +215,8 @@ ta_sess_status_t ta_session_touch(request_rec *r, const ta_server_conf_t *sc,
 
     /* TrpcAuthSessionCache: a session Redis confirmed lately, and about
      * which Redis has sent no invalidation since, needs no round trip. */
-    if (ta_sesscache_get(sc->session_cache, key, now, LAST_SEEN_INTERVAL_MS)) {
+    if (ta_metrics_cache(TA_M_SESSION_CACHE_HITS, sc->session_cache,
+                         ta_sesscache_get(sc->session_cache, key, now, LAST_SEEN_INTERVAL_MS))) {
         return TA_SESS_OK;
     }
     stamp = ta_sesscache_stamp(sc->session_cache, key);
@@ -297,6 +300,8 @@ ta_rot_status_t ta_session_rotate(request_rec *r, const ta_server_conf_t *sc,
     freeReplyObject(reply);
     if (st == TA_ROT_REUSE) {
         ta_sesscache_flush(sc->session_cache);     /* the script revoked the session */
+        ta_metrics_add(TA_M_REFRESH_REUSE, 1);
+        ta_metrics_add(TA_M_SESSIONS_REVOKED, 1);
     }
     return st;
 }
@@ -319,6 +324,7 @@ ta_sess_status_t ta_session_revoke(request_rec *r, const ta_server_conf_t *sc,
     st = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) ? TA_SESS_OK
                                                                      : TA_SESS_MISSING;
     freeReplyObject(reply);
+    ta_metrics_add(TA_M_SESSIONS_REVOKED, st == TA_SESS_OK);
     return st;
 }
 
@@ -337,6 +343,8 @@ ta_sess_status_t ta_session_revoke_all(request_rec *r, const ta_server_conf_t *s
     if (count) {
         *count = reply->type == REDIS_REPLY_INTEGER ? (long)reply->integer : 0;
     }
+    ta_metrics_add(TA_M_SESSIONS_REVOKED, reply->type == REDIS_REPLY_INTEGER && reply->integer > 0
+                                          ? (apr_uint64_t)reply->integer : 0);
     freeReplyObject(reply);
     return TA_SESS_OK;
 }
