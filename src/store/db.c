@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 extern module AP_MODULE_DECLARE_DATA trpcauth_module;
@@ -155,7 +156,14 @@ static ta_error_t *statement(request_rec *r, const statement_t *which, ap_dbd_t 
  * PostgreSQL that is alive but does not answer (frozen, overloaded) cannot
  * hold a worker: apr_dbd and libpq's blocking calls wait forever.
  * TrpcAuthDBTimeout bounds the wait. */
-enum { DB_OK = 0, DB_ERROR = -1, DB_TIMEOUT = -2 };
+enum {
+    DB_OK = 0,
+    DB_ERROR = -1,      /* the statement failed; the connection lives */
+    DB_TIMEOUT = -2,    /* no answer within TrpcAuthDBTimeout */
+    DB_MISSING = -3,    /* the connection lacks the prepared statement */
+    DB_UNSENT = -4,     /* the connection was broken before the statement left */
+    DB_BROKEN = -5      /* the connection broke under the statement */
+};
 
 /* Waits until libpq holds a complete answer, at most until deadline. */
 static int wait_ready(PGconn *conn, apr_time_t deadline)
@@ -208,7 +216,7 @@ static int execute(request_rec *r, ap_dbd_t *dbd, const statement_t *which, PGre
     if (conn == NULL
         || !PQsendQueryPrepared(conn, which->label, nargs, args, NULL, NULL, 0)) {
         *err = conn ? apr_pstrdup(r->pool, PQerrorMessage(conn)) : "no connection";
-        return DB_ERROR;
+        return conn && PQstatus(conn) != CONNECTION_OK ? DB_UNSENT : DB_ERROR;
     }
     while ((rv = wait_ready(conn, deadline)) == DB_OK && (res = PQgetResult(conn)) != NULL) {
         if (last) PQclear(last);
@@ -219,13 +227,28 @@ static int execute(request_rec *r, ap_dbd_t *dbd, const statement_t *which, PGre
         *err = rv == DB_TIMEOUT ? "no answer within TrpcAuthDBTimeout"
                                 : apr_pstrdup(r->pool, PQerrorMessage(conn));
         if (rv == DB_TIMEOUT) break_connection(conn);
-        return rv;
+        return rv == DB_ERROR && PQstatus(conn) != CONNECTION_OK ? DB_BROKEN : rv;
     }
     if (last == NULL || (PQresultStatus(last) != PGRES_TUPLES_OK
                          && PQresultStatus(last) != PGRES_COMMAND_OK)) {
+        const char *state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
+
         *err = last ? apr_pstrdup(r->pool, PQresultErrorMessage(last)) : "no result";
+        rv = DB_ERROR;
+        if (state && strcmp(state, "26000") == 0) {
+            rv = DB_MISSING;           /* no such prepared statement */
+        }
+        else if (state && strncmp(state, "57P", 3) == 0) {
+            /* The server ends this connection (terminated, shutting down):
+             * its FATAL message may come before libpq has read the end of
+             * file, so mark the connection bad now. */
+            break_connection(conn);
+        }
+        if (PQstatus(conn) != CONNECTION_OK) {
+            rv = DB_BROKEN;
+        }
         if (last) PQclear(last);
-        return DB_ERROR;
+        return rv;
     }
     if (out) {
         apr_pool_cleanup_register(r->pool, last, clear_result, apr_pool_cleanup_null);
@@ -237,19 +260,79 @@ static int execute(request_rec *r, ap_dbd_t *dbd, const statement_t *which, PGre
     return DB_OK;
 }
 
-/* After PostgreSQL restarts, a pooled connection fails once, and libpq's
- * reset (in mod_dbd's next check) reconnects it without its prepared
- * statements, so every later use would fail too. When a statement fails:
- * reconnect if needed, prepare the statement again on this connection (it is
- * ours alone for the request) and let the caller try once more. If the
- * statement still existed, preparing fails and the original error stands. */
-static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which)
+/* A pooled connection whose server went away while it sat idle (PostgreSQL
+ * restarted, or the primary died and a standby took its place) has an end of
+ * file or a FATAL message waiting, which libpq notices only when it reads. A
+ * statement sent on it would fail after the fact, when nobody can tell
+ * whether it ran; so look first, and reconnect now: libpq's reset tries
+ * DBDParams' hosts in turn, and target_session_attrs=read-write makes it
+ * take the primary. The new connection has none of the prepared statements:
+ * run() prepares them again as they are needed (DB_MISSING). */
+static int revive(request_rec *r, ap_dbd_t *dbd)
+{
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    struct pollfd pfd = { conn ? PQsocket(conn) : -1, POLLIN, 0 };
+
+    if (conn == NULL) {
+        return -1;
+    }
+    if (PQstatus(conn) == CONNECTION_OK && pfd.fd >= 0 && poll(&pfd, 1, 0) == 0) {
+        return 0;                  /* nothing waiting: the usual case */
+    }
+    if (PQstatus(conn) == CONNECTION_OK && PQconsumeInput(conn)
+        && PQstatus(conn) == CONNECTION_OK) {
+        return 0;                  /* a notice; the connection lives */
+    }
+    if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(209)
+                      "a pooled PostgreSQL connection was closed by the server and "
+                      "reconnecting failed: %s", PQerrorMessage(conn));
+        return -1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(210)
+                  "a pooled PostgreSQL connection was closed by the server; reconnected");
+    return 0;
+}
+
+/* Statements that only read: run again when the connection broke under them.
+ * A write is not: it may have committed before the answer was lost. */
+static int reads_only(int which)
+{
+    switch (which) {
+    case ST_USER_CREDENTIALS:
+    case ST_USER_BY_ID:
+    case ST_TXN_LIST:
+    case ST_USER_HASH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* May statement which, failed with rv, run again after recover()? When it
+ * did not run: the connection lacked it (reconnected without its prepared
+ * statements) or was broken before it left. When the connection broke under
+ * it: only if it reads. */
+static int may_retry(int reads, int rv)
+{
+    return rv == DB_MISSING || rv == DB_UNSENT || (rv == DB_BROKEN && reads);
+}
+
+/* After a reconnection (revive(), or libpq's reset in mod_dbd's check) the
+ * connection has lost its prepared statements. Reconnect if needed, prepare
+ * statement which again on this connection (it is ours alone for the
+ * request) and let the caller try once more. */
+static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which, const char **err)
 {
     apr_dbd_prepared_t *fresh = NULL;
 
     if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
         || apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, which->sql,
                            which->label, &fresh) != 0) {
+        PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+
+        *err = apr_psprintf(r->pool, "%s; then reconnecting or preparing again failed: %s", *err,
+                            conn ? PQerrorMessage(conn) : "no connection");
         return -1;
     }
     apr_hash_set(dbd->prepared, which->label, APR_HASH_KEY_STRING, fresh);
@@ -260,13 +343,15 @@ static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which)
 }
 
 /* Runs statement which, recovering once from a reconnected connection (not
- * after a timeout: that would wait again); SERVICE_UNAVAILABLE when it fails. */
-static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGresult **res,
-                                 int nargs, const char **args)
+ * after a timeout: that would wait again; not a write whose connection broke
+ * under it: see may_retry); SERVICE_UNAVAILABLE when it fails. A broken
+ * connection goes back to mod_dbd as it is: its next check reconnects it. */
+static ta_error_t *run_statement(request_rec *r, const statement_t *which, int reads,
+                                 PGresult **res, int nargs, const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
-    const char *err = NULL, *ignored;
+    const char *err = NULL;
     apr_time_t start = apr_time_now();      /* for the metrics (store/metrics.h) */
     ta_error_t *e;
     int rv;
@@ -275,9 +360,13 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGres
         ta_metrics_store(TA_M_POSTGRES, start, 1);
         return e;
     }
+    if (revive(r, dbd) != 0) {
+        ta_metrics_store(TA_M_POSTGRES, start, 1);
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
+    }
     rv = execute(r, dbd, which, res, nargs, args, &err);
-    if (rv == DB_ERROR && recover(r, dbd, which) == 0) {
-        rv = execute(r, dbd, which, res, nargs, args, &ignored);
+    if (may_retry(reads, rv) && recover(r, dbd, which, &err) == 0) {
+        rv = execute(r, dbd, which, res, nargs, args, &err);
     }
     ta_metrics_store(TA_M_POSTGRES, start, rv != DB_OK);
     if (rv != DB_OK) {
@@ -291,7 +380,7 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGres
 static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
                        const char **args)
 {
-    return run_statement(r, &statements[which], res, nargs, args);
+    return run_statement(r, &statements[which], reads_only(which), res, nargs, args);
 }
 
 /* ------------------------------------------------------------------ */
@@ -325,7 +414,7 @@ ta_error_t *ta_db_query(request_rec *r, const ta_db_stmt_t *st, int nargs, const
     int i, n;
 
     *rows = NULL;
-    if ((e = run_statement(r, st, &res, nargs, args)) != NULL) {
+    if ((e = run_statement(r, st, st->reads_only, &res, nargs, args)) != NULL) {
         return e;
     }
     *rows = ta_json_pool(r->pool, json_array());
