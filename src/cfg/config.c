@@ -77,6 +77,8 @@ void *ta_create_server_conf(apr_pool_t *p, server_rec *s)
         sc->rate[i].count = TA_UNSET;
     }
     mail_conf_init(sc);
+    sc->mail_retry_min = TA_UNSET;
+    sc->mail_retry_max = TA_UNSET;
     return sc;
 }
 
@@ -119,6 +121,27 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         m->rate[i] = (add->rate[i].count != TA_UNSET) ? add->rate[i] : base->rate[i];
     }
     mail_conf_merge(m, base, add);
+    /* Mail: the relay and the sender each as one unit; templates kind by kind. */
+    MERGE_PTR(mail_relay);
+    if (add->mail_from) {
+        m->mail_from = add->mail_from;
+        m->mail_from_addr = add->mail_from_addr;
+    }
+    else {
+        m->mail_from = base->mail_from;
+        m->mail_from_addr = base->mail_from_addr;
+    }
+    for (i = 0; i < TA_MAIL__COUNT; i++) {
+        MERGE_PTR(mail_template[i]);
+    }
+    if (add->mail_retry_min != TA_UNSET) {
+        m->mail_retry_min = add->mail_retry_min;
+        m->mail_retry_max = add->mail_retry_max;
+    }
+    else {
+        m->mail_retry_min = base->mail_retry_min;
+        m->mail_retry_max = base->mail_retry_max;
+    }
     return m;
 }
 
@@ -225,6 +248,19 @@ ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope)
 const char *ta_conf_rate_name(ta_rate_scope_t scope)
 {
     return rate_scope_names[scope];
+}
+const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_conf_t *sc,
+                                                ta_mail_kind_t kind)
+{
+    return sc->mail_template[kind] ? sc->mail_template[kind] : ta_mail_template_default(p, kind);
+}
+apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->mail_retry_min, 2 * APR_USEC_PER_SEC);
+}
+apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc)
+{
+    return OR_DEFAULT(sc->mail_retry_max, 5 * 60 * APR_USEC_PER_SEC);
 }
 int ta_conf_session_check(const ta_dir_conf_t *dc)
 {
@@ -674,6 +710,96 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *na
     return NULL;
 }
 
+/* ---- mail delivery (issue 14) ---- */
+
+/* TrpcAuthMailRelay smtp[s]://[user:password@]host[:port][/ehlo-name] */
+static const char *set_mail_relay(cmd_parms *cmd, void *dummy, const char *url)
+{
+    ta_mail_relay_t *r;
+    const char *err = ta_mail_relay_parse(cmd->pool, url, &r);
+
+    if (err != NULL) {
+        return fail(cmd, "%s", err);
+    }
+    server_conf(cmd)->mail_relay = r;
+    return NULL;
+}
+
+/* TrpcAuthMailFrom "Name <address>" */
+static const char *set_mail_from(cmd_parms *cmd, void *dummy, const char *text)
+{
+    ta_server_conf_t *sc = server_conf(cmd);
+    const char *err = ta_mail_from_parse(cmd->pool, text, &sc->mail_from_addr, &sc->mail_from);
+
+    return err ? fail(cmd, "%s", err) : NULL;
+}
+
+/* TrpcAuthMailTemplate KIND FILE: read and checked now (by root, at start),
+ * so a bad template fails configtest, not a delivery. */
+static const char *set_mail_template(cmd_parms *cmd, void *dummy, const char *kind,
+                                     const char *file)
+{
+    const char *path = ap_server_root_relative(cmd->temp_pool, file), *err;
+    int k = ta_mail_kind_from_name(kind);
+    ta_mail_template_t *t;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len;
+    apr_status_t rv;
+    char *buf;
+
+    if (k < 0) {
+        return fail(cmd, "unknown kind '%s' (verify-email or reset-password)", kind);
+    }
+    if (path == NULL) {
+        return fail(cmd, "bad path '%s'", file);
+    }
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
+        != APR_SUCCESS) {
+        char e[120];
+        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
+        || fi.size > TA_MAIL_TEMPLATE_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: %s is larger than 64 KB", cmd->cmd->name, path);
+    }
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(cmd->pool, len + 1);
+    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
+    apr_file_close(f);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read %s", cmd->cmd->name, path);
+    }
+    t = apr_pcalloc(cmd->pool, sizeof(*t));
+    if ((err = ta_mail_template_parse(cmd->pool, buf, len, t)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s %s: %s: %s", cmd->cmd->name, kind, path, err);
+    }
+    server_conf(cmd)->mail_template[k] = t;
+    return NULL;
+}
+
+/* TrpcAuthMailRetry FIRST MAX: the wait after a failed delivery, doubled on
+ * every failure up to MAX. */
+static const char *set_mail_retry(cmd_parms *cmd, void *dummy, const char *first,
+                                  const char *max)
+{
+    ta_server_conf_t *sc = server_conf(cmd);
+    apr_interval_time_t a, b;
+
+    if (ta_duration_parse(first, &a) != 0 || a < apr_time_from_msec(100)
+        || a > apr_time_from_sec(3600)) {
+        return fail(cmd, "'%s' is not a duration from 100ms to 1h", first);
+    }
+    if (ta_duration_parse(max, &b) != 0 || b < a || b > apr_time_from_sec(86400)) {
+        return fail(cmd, "'%s' is not a duration from the first wait to 1d", max);
+    }
+    sc->mail_retry_min = a;
+    sc->mail_retry_max = b;
+    return NULL;
+}
+
 #define SRV(f) (void *)APR_OFFSETOF(ta_server_conf_t, f)
 #define DIR(f) (void *)APR_OFFSETOF(ta_dir_conf_t, f)
 #define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_AUTHCFG)
@@ -768,6 +894,17 @@ const command_rec ta_directives[] = {
         "auth.register mails a verification link (default On)"),
     AP_INIT_FLAG("TrpcAuthRequireVerifiedEmail", set_server_flag, SRV(require_verified_email),
         RSRC_CONF, "auth.login refuses accounts whose address is not verified (default Off)"),
+    /* mail delivery (issue 14) */
+    AP_INIT_TAKE1("TrpcAuthMailRelay", set_mail_relay, NULL, RSRC_CONF,
+        "SMTP relay of the outbox: smtp://[user:password@]host[:port] (STARTTLS when offered, "
+        "required with a password) or smtps://...; unset: no delivery process"),
+    AP_INIT_TAKE1("TrpcAuthMailFrom", set_mail_from, NULL, RSRC_CONF,
+        "Sender of the module's mails: address or \"Name <address>\""),
+    AP_INIT_TAKE2("TrpcAuthMailTemplate", set_mail_template, NULL, RSRC_CONF,
+        "Text of a kind of mail: verify-email|reset-password FILE (default: the shipped text)"),
+    AP_INIT_TAKE2("TrpcAuthMailRetry", set_mail_retry, NULL, RSRC_CONF,
+        "Wait after a failed delivery, doubled each time up to the second value "
+        "(default 2s 5m)"),
     { NULL }
 };
 

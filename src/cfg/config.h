@@ -13,6 +13,8 @@
 #include "jose/jwt.h"
 #include "util/redis_url.h"
 #include "trpc/trpc.h"
+#include "mail/message.h"
+#include "mail/template.h"
 
 #define TA_UNSET (-1)
 
@@ -35,12 +37,8 @@ typedef struct {
     apr_interval_time_t window;
 } ta_rate_limit_t;
 
-/* The kinds of mail links (email_tokens.kind, mail_outbox.kind). */
-typedef enum {
-    TA_MAIL_VERIFY_EMAIL = 0,        /* "verify-email" */
-    TA_MAIL_RESET_PASSWORD,          /* "reset-password" */
-    TA_MAIL__COUNT
-} ta_mail_kind_t;
+/* The kinds of mail links (email_tokens.kind, mail_outbox.kind): ta_mail_kind_t,
+ * TA_MAIL_VERIFY_EMAIL, TA_MAIL_RESET_PASSWORD, TA_MAIL__COUNT, in mail/template.h. */
 
 typedef struct ta_redis_pool ta_redis_pool_t;
 typedef struct ta_tokcache ta_tokcache_t;
@@ -100,6 +98,14 @@ typedef struct {
     /* Key that seals the links waiting in mail_outbox (jose/seal.h), derived at
      * start from the refresh signing key like jti_key; never leaves the process. */
     unsigned char seal_key[32];
+    /* Mail delivery (issue 14; the delivery process: src/hooks/maild.c) */
+    const ta_mail_relay_t *mail_relay;   /* TrpcAuthMailRelay; NULL: no delivery process.
+                                          * Holds the password: logs show mail_relay->redacted */
+    const char *mail_from_addr;          /* TrpcAuthMailFrom: the envelope sender ... */
+    const char *mail_from;               /* ... and the From header */
+    const ta_mail_template_t *mail_template[TA_MAIL__COUNT];  /* NULL: the shipped text */
+    apr_interval_time_t mail_retry_min;  /* TrpcAuthMailRetry; TA_UNSET */
+    apr_interval_time_t mail_retry_max;
 } ta_server_conf_t;
 
 typedef enum { TA_UNAUTH_401 = 0, TA_UNAUTH_REDIRECT, TA_UNAUTH_PASS } ta_unauth_action_t;
@@ -153,6 +159,10 @@ int ta_conf_bcrypt_cost(const ta_server_conf_t *sc);
 int ta_conf_audit_log(const ta_server_conf_t *sc);
 ta_rate_limit_t ta_conf_rate(const ta_server_conf_t *sc, ta_rate_scope_t scope);
 const char *ta_conf_rate_name(ta_rate_scope_t scope);   /* "login-account", ... */
+const ta_mail_template_t *ta_conf_mail_template(apr_pool_t *p, const ta_server_conf_t *sc,
+                                                ta_mail_kind_t kind);
+apr_interval_time_t ta_conf_mail_retry_min(const ta_server_conf_t *sc);
+apr_interval_time_t ta_conf_mail_retry_max(const ta_server_conf_t *sc);
 
 /* E-mail verification and password reset */
 int ta_conf_require_verified_email(const ta_server_conf_t *sc);

@@ -20,6 +20,7 @@
  * or any TrpcAuth directive.
  */
 #include "hooks/lifecycle.h"
+#include "hooks/maild.h"
 #include "cfg/config.h"
 #include "store/db.h"
 #include "store/email.h"
@@ -152,6 +153,9 @@ int ta_lifecycle_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         conf_of(sp)->active = 1;
         err = ta_db_available() ? ta_conf_check(pconf, sp, conf_of(sp))
                                 : "mod_dbd must be loaded (LoadModule dbd_module, a2enmod dbd)";
+        if (err == NULL) {
+            err = ta_maild_check(ptemp, s, sp);
+        }
         if (err != NULL) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, sp, TA_LOGNO(4)
                          "mod_trpcauth: %s (in %s; the module is used by %s %s at %s:%d)",
@@ -250,6 +254,9 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     }
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         warn_config(ptemp, s);
+        /* The mail delivery process, as mod_cgid's daemon: not for the trial
+         * pass (nor for -k stop/graceful, which end after it). */
+        ta_maild_start(pconf, s);
     }
     return OK;
 }
@@ -299,7 +306,7 @@ static void find_setting(server_rec *main_s, server_rec *sp, const ap_directive_
 
 /* The value of directive name for server sp: its own, else the top level's
  * (as mod_dbd merges), else NULL. */
-static const char *dbd_setting(server_rec *main_s, server_rec *sp, const char *name)
+const char *ta_lifecycle_dbd_setting(server_rec *main_s, server_rec *sp, const char *name)
 {
     const char *top = NULL, *own = NULL;
 
@@ -309,7 +316,7 @@ static const char *dbd_setting(server_rec *main_s, server_rec *sp, const char *n
 
 static int dbd_number(server_rec *main_s, server_rec *sp, const char *name, int dflt)
 {
-    const char *v = dbd_setting(main_s, sp, name);
+    const char *v = ta_lifecycle_dbd_setting(main_s, sp, name);
 
     return v ? atoi(v) : dflt;
 }
@@ -323,12 +330,12 @@ static int dbd_number(server_rec *main_s, server_rec *sp, const char *name, int 
  * DBDExptime 300. */
 static void warm_dbd(ta_dbwarm_t *warm, server_rec *main_s, server_rec *sp)
 {
-    const char *persist = dbd_setting(main_s, sp, "DBDPersist");
+    const char *persist = ta_lifecycle_dbd_setting(main_s, sp, "DBDPersist");
     int keep = dbd_number(main_s, sp, "DBDKeep", 2);
     int max = dbd_number(main_s, sp, "DBDMax", 10);
     int threads = 1;
 
-    if (dbd_setting(main_s, sp, "DBDriver") == NULL
+    if (ta_lifecycle_dbd_setting(main_s, sp, "DBDriver") == NULL
         || (persist && (strcasecmp(persist, "Off") == 0 || strcmp(persist, "0") == 0))) {
         return;
     }

@@ -13,4 +13,9 @@ int ta_lifecycle_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
                              server_rec *s);
 void ta_lifecycle_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* The value (as written, quotes included) of mod_dbd's directive name for
+ * server sp: its own, else the top level's (as mod_dbd merges), else NULL.
+ * mod_dbd keeps its settings to itself: they are read from the tree. */
+const char *ta_lifecycle_dbd_setting(server_rec *main_s, server_rec *sp, const char *name);
+
 #endif

@@ -296,26 +296,19 @@ static int revive(request_rec *r, ap_dbd_t *dbd)
 
 /* Statements that only read: run again when the connection broke under them.
  * A write is not: it may have committed before the answer was lost. */
-static int reads_only(int which)
+static int reads_only(const statement_t *which)
 {
-    switch (which) {
-    case ST_USER_CREDENTIALS:
-    case ST_USER_BY_ID:
-    case ST_TXN_LIST:
-    case ST_USER_HASH:
-        return 1;
-    default:
-        return 0;
-    }
+    return which == &statements[ST_USER_CREDENTIALS] || which == &statements[ST_USER_BY_ID]
+           || which == &statements[ST_TXN_LIST] || which == &statements[ST_USER_HASH];
 }
 
 /* May statement which, failed with rv, run again after recover()? When it
  * did not run: the connection lacked it (reconnected without its prepared
  * statements) or was broken before it left. When the connection broke under
- * it: only if it reads. */
-static int may_retry(int reads, int rv)
+ * it: only if it reads (the statements of other store units are not retried). */
+static int may_retry(const statement_t *which, int rv)
 {
-    return rv == DB_MISSING || rv == DB_UNSENT || (rv == DB_BROKEN && reads);
+    return rv == DB_MISSING || rv == DB_UNSENT || (rv == DB_BROKEN && reads_only(which));
 }
 
 /* After a reconnection (revive(), or libpq's reset in mod_dbd's check) the
@@ -346,8 +339,8 @@ static int recover(request_rec *r, ap_dbd_t *dbd, const statement_t *which, cons
  * after a timeout: that would wait again; not a write whose connection broke
  * under it: see may_retry); SERVICE_UNAVAILABLE when it fails. A broken
  * connection goes back to mod_dbd as it is: its next check reconnects it. */
-static ta_error_t *run_statement(request_rec *r, const statement_t *which, int reads,
-                                 PGresult **res, int nargs, const char **args)
+static ta_error_t *run_statement(request_rec *r, const statement_t *which, PGresult **res,
+                                 int nargs, const char **args)
 {
     ap_dbd_t *dbd;
     apr_dbd_prepared_t *st;
@@ -365,7 +358,7 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, int r
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Database unavailable");
     }
     rv = execute(r, dbd, which, res, nargs, args, &err);
-    if (may_retry(reads, rv) && recover(r, dbd, which, &err) == 0) {
+    if (may_retry(which, rv) && recover(r, dbd, which, &err) == 0) {
         rv = execute(r, dbd, which, res, nargs, args, &err);
     }
     ta_metrics_store(TA_M_POSTGRES, start, rv != DB_OK);
@@ -380,7 +373,7 @@ static ta_error_t *run_statement(request_rec *r, const statement_t *which, int r
 static ta_error_t *run(request_rec *r, int which, PGresult **res, int nargs,
                        const char **args)
 {
-    return run_statement(r, &statements[which], reads_only(which), res, nargs, args);
+    return run_statement(r, &statements[which], res, nargs, args);
 }
 
 /* ------------------------------------------------------------------ */
@@ -414,7 +407,7 @@ ta_error_t *ta_db_query(request_rec *r, const ta_db_stmt_t *st, int nargs, const
     int i, n;
 
     *rows = NULL;
-    if ((e = run_statement(r, st, st->reads_only, &res, nargs, args)) != NULL) {
+    if ((e = run_statement(r, st, &res, nargs, args)) != NULL) {
         return e;
     }
     *rows = ta_json_pool(r->pool, json_array());

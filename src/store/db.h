@@ -39,8 +39,6 @@ int ta_db_idle(void);
 typedef struct {
     const char *label;
     const char *sql;
-    int reads_only;     /* 1: may run again when the connection broke under it (a
-                         * write may not: it may have committed before the answer was lost) */
 } ta_db_stmt_t;
 
 void ta_db_prepare(server_rec *s, const ta_db_stmt_t *st);

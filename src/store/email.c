@@ -40,7 +40,7 @@ static const ta_db_stmt_t st_issue = { "trpcauth_email_issue",
 
 static const ta_db_stmt_t st_valid = { "trpcauth_email_token_valid",
     "SELECT user_id FROM email_tokens WHERE token_hash = %s AND kind = %s"
-    " AND used_at IS NULL AND expires_at > now()", 1 };
+    " AND used_at IS NULL AND expires_at > now()" };
 
 /* The token is marked used in the same statement that uses it: a second
  * request with the same token waits for the first one's row lock, then finds
