@@ -9,7 +9,7 @@
 #   - enumeration safety: a registered and an unknown address get the same answer, and their server times (%D of
 #     the access log, 20 requests each) have medians within 25 ms;
 #   - the mail-address and mail-ip rate limits (the same for registered and unknown addresses);
-#   - a reset ends every session (and refresh token) of the user;
+#   - a reset ends every session (and refresh token) of the user; a queued mail wakes the sender (NOTIFY at commit);
 #   - no token in clear in email_tokens, mail_outbox, auth_events, Redis or the logs.
 use strict;
 use warnings;
@@ -19,8 +19,9 @@ use Apache::Test qw(-withtestmore);
 use Digest::SHA qw(sha256_hex);
 use TrpcT;
 use TrpcSess;
+use TrpcMail ();
 
-plan tests => 97;
+plan tests => 102;
 
 my (@TOKENS, $r, $d);
 my $OK = '{"result":{"data":{"success":true}}}';
@@ -54,12 +55,31 @@ sub unseal {
     return $out;
 }
 
-# The link of the newest mail of $kind to $email, and its token (remembered for the "never in clear" checks).
-sub mail_link {
+# The link of the newest mail of $kind to $email, and its token (remembered for the "never in clear" checks). With
+# the test stack's delivery process running (its SMTP server keeps every message in <state>/mail/), from the mail
+# itself, after checking that the sent row kept no link; without it, from the outbox row, unsealed.
+my $DELIVERED = -d TrpcMail::mail_dir();
+my sub mail_link {
     my ($email, $kind) = @_;
     my @rows = outbox($email, $kind);
     return (undef, undef) unless @rows;
-    my $link = unseal($rows[-1][1], $email);
+    my $link;
+    if ($DELIVERED) {
+        my $n = scalar @rows;
+        for (my $end = time + 15; time < $end; select undef, undef, undef, 0.1) {
+            my $subject = $kind eq 'verify-email' ? qr/confirm|verif/i : qr/reset|password/i;
+            my @links = map { $_->{body} =~ m{(https?://\S+[#&?]token=[0-9a-f]{64})}g }
+                        grep { ($_->{head}{subject} // '') =~ $subject } TrpcMail::delivered_mails($email);
+            if (@links >= $n) { $link = $links[$n - 1]; last }
+        }
+        my $kept = sql1('select count(*) from mail_outbox where recipient = ' . q_($email) . ' and kind = ' . q_($kind)
+                        . ' and sent_at is not null and sealed_link is not null');
+        diag("a sent $kind row to $email kept its sealed link") if $kept;
+        $link = undef if $kept;
+    }
+    else {
+        $link = unseal($rows[-1][1], $email);
+    }
     my ($token) = ($link // '') =~ /[#&]token=([0-9a-f]{64})\z/;
     push @TOKENS, $token if $token;
     return ($link, $token);
@@ -107,8 +127,8 @@ is($rows[0][0], 'verify-email', '... of kind verify-email');
 my ($link, $token) = mail_link($email, 'verify-email');
 like($link // '', qr{^http://app\.example\.test/finance/#verify-email&token=[0-9a-f]{64}\z},
      'the link is TrpcAuthPublicURL + /#verify-email + &token=<256 bits in hex>') or diag $link;
-unlike($rows[0][1], qr/\Q$token\E/, 'the outbox holds the link sealed, not the token');
-is(unseal($rows[0][1], 'someone-else@example.com'), undef, '... and the seal opens only for its recipient');
+unlike($rows[0][1], qr/\Q$token\E/, 'the outbox holds the link sealed (or, once sent, not at all), never the token');
+is(unseal($rows[0][1], 'someone-else@example.com'), undef, '... and a seal opens only for its recipient');
 is(sql1('select count(*) from email_tokens where token_hash = ' . q_(sha256_hex($token))
         . " and kind = 'verify-email' and user_id = $uid and used_at is null"), 1,
    'email_tokens holds the SHA-256 of the token, for this user');
@@ -134,9 +154,11 @@ my ($ua2, $email2, undef, $uid2) = login_ua('mail-again');
 ok_success(request_verification($ua2), 'auth.requestEmailVerification of an unverified user -> {success:true}');
 @rows = outbox($email2, 'verify-email');
 is(scalar @rows, 2, '... queues a second verification mail');
-my ($first) = map { unseal($_->[1], $email2) =~ /token=(\w+)/ } $rows[0];
-push @TOKENS, $first;
 my (undef, $second) = mail_link($email2, 'verify-email');
+my ($first) = $DELIVERED
+    ? map { $_->{body} =~ /token=([0-9a-f]{64})/ } (TrpcMail::delivered_mails($email2))[0]
+    : map { (unseal($_->[1], $email2) // '') =~ /token=(\w+)/ } $rows[0];
+push @TOKENS, $first;
 isnt($first, $second, '... with a new token');
 ok_success(verify_email(ua(), $second), 'the new link verifies');
 
@@ -207,6 +229,41 @@ err_is(dec(tpost($second_session, '/trpc/auth.refreshAccessToken')), 'UNAUTHORIZ
 is((redis('EXISTS', @sessions))[0], 0, 'both sessions are gone from Redis');
 is(sql1("select count(*) from auth_events where event = 'password_reset' and user_id = $ruid"), 1,
    'auth_events: password_reset');
+
+# ---- Redis down: the sessions cannot be ended, so the password does not change and the link stays good ----------
+{
+    my ($addr) = new_user('mail-noredis', $pw);
+    request_reset(ua(), $addr);
+    my (undef, $tok) = mail_link($addr, 'reset-password');
+    vhost('trpc_mail_noredis');
+    err_is(dec(reset_password(ua(), $tok, 'brand-new-password-5')), 'SERVICE_UNAVAILABLE', 'auth.resetPassword',
+           'Redis unreachable: auth.resetPassword -> SERVICE_UNAVAILABLE');
+    vhost('trpc_mail');
+    is(login(ua(), $addr, $pw)->code, 200, '... the password is unchanged');
+    ok_success(reset_password(ua(), $tok, 'brand-new-password-5'), '... and the link works once Redis is back');
+}
+
+# ---- the delivery process is woken at commit: NOTIFY trpcauth_outbox with the outbox row's id -------------------
+sub notifications_during {
+    my $code = shift;
+    my $port = Apache::Test::vars('trpc_pg_port');
+    open my $fh, '-|', 'psql', '-X', '-q', '-h', '127.0.0.1', '-p', $port, '-U', 'trpcauth', '-d', 'trpcauth',
+        '-c', 'LISTEN trpcauth_outbox', '-c', 'select pg_sleep(1.5)' or die "psql: $!";
+    select undef, undef, undef, 0.5;    # LISTEN is in place
+    $code->();
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    return [ $out =~ /Asynchronous notification "trpcauth_outbox" with payload "(\d+)"/g ];
+}
+{
+    my ($addr) = new_user('mail-notify', $pw);
+    my $got = notifications_during(sub { request_reset(ua(), $addr) });
+    my $id = sql1('select max(id) from mail_outbox where recipient = ' . q_($addr));
+    is_deeply($got, [$id], 'a queued mail notifies trpcauth_outbox once, with its outbox id');
+    $got = notifications_during(sub { request_reset(ua(), uniq_email('mail-notify-ghost')) });
+    is_deeply($got, [], 'an unknown address notifies nothing');
+}
 
 # ---- an unknown address: the same answer, nothing written but the audit row -------------------------------------
 my $ghost = uniq_email('mail-ghost');

@@ -240,10 +240,9 @@ ta_error_t *ta_proc_auth_verify_email(ta_ctx_t *ctx, json_t *input, json_t **out
 ta_error_t *ta_proc_auth_reset_password(ta_ctx_t *ctx, json_t *input, json_t **output)
 {
     request_rec *r = ctx->r;
-    const char *token, *password, *token_hash, *hash, *uid;
+    const char *token, *password, *token_hash, *hash, *uid, *uid_of_token;
     ta_validator_t v;
     ta_error_t *e;
-    int valid;
 
     ta_v_init(&v, r->pool, input);
     token = ta_v_string(&v, "token", 1);
@@ -260,10 +259,10 @@ ta_error_t *ta_proc_auth_reset_password(ta_ctx_t *ctx, json_t *input, json_t **o
     /* bcrypt only for a token that works, and once per request. The token
      * is used atomically below; this look-up only spares the hashing. */
     token_hash = ta_sha256_hex(r->pool, token);
-    if ((e = ta_email_token_valid(r, TA_MAIL_RESET_PASSWORD, token_hash, &valid)) != NULL) {
+    if ((e = ta_email_token_user(r, TA_MAIL_RESET_PASSWORD, token_hash, &uid_of_token)) != NULL) {
         return e;
     }
-    if (!valid) {
+    if (uid_of_token == NULL) {
         return bad_token(ctx, "auth.resetPassword");
     }
     if ((e = ta_ctx_admit_password_check(ctx)) != NULL) {
@@ -272,14 +271,20 @@ ta_error_t *ta_proc_auth_reset_password(ta_ctx_t *ctx, json_t *input, json_t **o
     if ((hash = ta_password_hash(r->pool, password, ta_conf_bcrypt_cost(ctx->sc))) == NULL) {
         return ta_error_make(r->pool, TA_E_INTERNAL_SERVER_ERROR, "Cannot hash password");
     }
+    /* Every session ends, and with it every refresh token: whoever knew the
+     * old password is logged out everywhere. Once before the password
+     * changes, so that a Redis that is down fails the call while the link
+     * still works (a reset must never leave the old sessions alive), and
+     * once after, for a login with the old password in between. */
+    if (ta_session_revoke_all(r, ctx->sc, uid_of_token, NULL, NULL) != TA_SESS_OK) {
+        return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
+    }
     if ((e = ta_email_reset(r, token_hash, hash, &uid)) != NULL) {
         return e;
     }
     if (uid == NULL) {       /* used by a parallel request meanwhile */
         return bad_token(ctx, "auth.resetPassword");
     }
-    /* Every session ends, and with it every refresh token: whoever knew the
-     * old password is logged out everywhere. */
     if (ta_session_revoke_all(r, ctx->sc, uid, NULL, NULL) != TA_SESS_OK) {
         return ta_error_make(r->pool, TA_E_SERVICE_UNAVAILABLE, "Session store unavailable");
     }

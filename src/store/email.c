@@ -39,7 +39,7 @@ static const ta_db_stmt_t st_issue = { "trpcauth_email_issue",
     " SELECT id, pg_notify('trpcauth_outbox', id::text) FROM box" };
 
 static const ta_db_stmt_t st_valid = { "trpcauth_email_token_valid",
-    "SELECT 1 FROM email_tokens WHERE token_hash = %s AND kind = %s"
+    "SELECT user_id FROM email_tokens WHERE token_hash = %s AND kind = %s"
     " AND used_at IS NULL AND expires_at > now()" };
 
 /* The token is marked used in the same statement that uses it: a second
@@ -89,22 +89,22 @@ ta_error_t *ta_email_issue(request_rec *r, const ta_email_issue_t *q, int *queue
     return e;
 }
 
-ta_error_t *ta_email_token_valid(request_rec *r, ta_mail_kind_t kind, const char *token_hash,
-                                 int *valid)
-{
-    const char *args[2] = { token_hash, ta_conf_mail_kind_name(kind) };
-    json_t *rows;
-    ta_error_t *e = ta_db_query(r, &st_valid, 2, args, &rows);
-
-    *valid = e == NULL && json_array_size(rows) > 0;
-    return e;
-}
-
 /* The first column of the first row (a user id), or NULL. */
 static const char *first_id(request_rec *r, json_t *rows)
 {
     const char *id = json_string_value(json_array_get(json_array_get(rows, 0), 0));
     return id ? apr_pstrdup(r->pool, id) : NULL;
+}
+
+ta_error_t *ta_email_token_user(request_rec *r, ta_mail_kind_t kind, const char *token_hash,
+                                const char **user_id)
+{
+    const char *args[2] = { token_hash, ta_conf_mail_kind_name(kind) };
+    json_t *rows;
+    ta_error_t *e = ta_db_query(r, &st_valid, 2, args, &rows);
+
+    *user_id = e ? NULL : first_id(r, rows);
+    return e;
 }
 
 ta_error_t *ta_email_verify(request_rec *r, const char *token_hash, const char **user_id)

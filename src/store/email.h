@@ -40,9 +40,10 @@ typedef struct {
  * a mail was queued. */
 ta_error_t *ta_email_issue(request_rec *r, const ta_email_issue_t *q, int *queued);
 
-/* 1 in *valid when token_hash is an unused, unexpired token of kind. */
-ta_error_t *ta_email_token_valid(request_rec *r, ta_mail_kind_t kind, const char *token_hash,
-                                 int *valid);
+/* The user of token_hash when it is an unused, unexpired token of kind, else
+ * *user_id NULL. */
+ta_error_t *ta_email_token_user(request_rec *r, ta_mail_kind_t kind, const char *token_hash,
+                                const char **user_id);
 
 /* Uses a verify-email token: marks it used and the user's address verified.
  * *user_id is the user's id, or NULL when the token is unknown, used,

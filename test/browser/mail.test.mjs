@@ -30,11 +30,18 @@ const uniqEmail = (tag) => `${tag}-${Date.now()}-${process.pid}-${Math.floor(Mat
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LINK_RE = (kind) => new RegExp(`https?://[^\\s"<>]*#${kind}&token=[0-9a-f]{64}`, 'g');
 
-/** The text of a mail with its transfer encodings undone (quoted-printable soft breaks and =XX, base64 parts). */
+/** The text of a mail, and again with its transfer encoding undone when it has one (quoted-printable: soft breaks
+ *  and =XX; base64). A 7bit body is searched as it is: decoding it as quoted-printable would turn "token=26..."
+ *  into "token&...". */
 function mailText(raw) {
-  let text = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-  for (const block of raw.match(/(?:^[A-Za-z0-9+/=]{20,}\r?\n)+/gm) || []) {
-    try { text += '\n' + Buffer.from(block.replace(/\s/g, ''), 'base64').toString('utf8'); } catch { /* not base64 */ }
+  let text = raw;
+  if (/^Content-Transfer-Encoding:\s*quoted-printable/im.test(raw)) {
+    text += '\n' + raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  }
+  if (/^Content-Transfer-Encoding:\s*base64/im.test(raw)) {
+    for (const block of raw.match(/(?:^[A-Za-z0-9+/=]{20,}\r?\n)+/gm) || []) {
+      text += '\n' + Buffer.from(block.replace(/\s/g, ''), 'base64').toString('utf8');
+    }
   }
   return text;
 }
@@ -57,11 +64,16 @@ async function linkFromMailFile(dir, email, kind) {
   throw new Error(`no ${kind} mail to ${email} in ${dir} within 20 s`);
 }
 
+/** One value from the stack's PostgreSQL; :'email' and :'kind' in sql are bound. */
+function sql1(sql, email, kind) {
+  return execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-p', PG_PORT, '-U', 'trpcauth', '-d', 'trpcauth',
+    '-v', `email=${email}`, '-v', `kind=${kind}`], { input: sql, encoding: 'utf8' }).trim();
+}
+
 /** The link of the newest outbox row of `kind` to `email`, unsealed (before the delivery process sends it). */
 function linkFromOutbox(email, kind) {
-  const sealed = execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-p', PG_PORT, '-U', 'trpcauth', '-d', 'trpcauth',
-    '-v', `email=${email}`, '-v', `kind=${kind}`],
-  { input: "select sealed_link from mail_outbox where recipient = :'email' and kind = :'kind' order by id desc limit 1", encoding: 'utf8' }).trim();
+  const sealed = sql1("select sealed_link from mail_outbox where recipient = :'email' and kind = :'kind' order by id desc limit 1",
+    email, kind);
   assert.ok(sealed, `no ${kind} row for ${email} in mail_outbox`);
   const secret = readFileSync(join(STATE, 'secrets', 'refresh.key'), 'latin1').replace(/\r?\n$/, '');
   const key = createHmac('sha256', Buffer.from(secret, 'latin1')).update('mod_trpcauth outbox seal v1').digest();
@@ -75,6 +87,11 @@ function linkFromOutbox(email, kind) {
 async function mailLink(email, kind) {
   const dir = join(STATE, 'mail');
   const link = existsSync(dir) ? await linkFromMailFile(dir, email, kind) : linkFromOutbox(email, kind);
+  if (existsSync(dir)) {
+    // Sent: the outbox keeps no link any more, sealed or not.
+    assert.equal(sql1("select count(*) from mail_outbox where recipient = :'email' and kind = :'kind'"
+      + ' and (sent_at is null or sealed_link is not null)', email, kind), '0', 'the sent row has dropped its link');
+  }
   assert.match(link, new RegExp(`^${BASE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/#${kind}&token=[0-9a-f]{64}$`),
     'the link points at the page at / of this stack, the token in the fragment');
   return link;
