@@ -7,7 +7,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
-#include <openssl/x509.h>
 
 #include <string.h>
 
@@ -26,22 +25,7 @@ static int hmac256(const unsigned char *key, size_t keylen, const void *msg, siz
 
 int ta_jti_key_derive(const ta_key_t *key, unsigned char out[TA_JTI_KEY_LEN])
 {
-    unsigned char *der = NULL;
-    int derlen, rc;
-
-    if (key == NULL || !key->can_sign) {
-        return -1;
-    }
-    if (key->secret != NULL) {
-        return hmac256(key->secret, key->secret_len, JTI_LABEL, strlen(JTI_LABEL), out);
-    }
-    /* Asymmetric: the private key's DER is the secret material. */
-    if (key->pkey == NULL || (derlen = i2d_PrivateKey(key->pkey, &der)) <= 0) {
-        return -1;
-    }
-    rc = hmac256(der, (size_t)derlen, JTI_LABEL, strlen(JTI_LABEL), out);
-    OPENSSL_clear_free(der, (size_t)derlen);
-    return rc;
+    return ta_key_derive(key, JTI_LABEL, out);
 }
 
 const char *ta_jti_make(apr_pool_t *p, const unsigned char key[TA_JTI_KEY_LEN],

@@ -12,7 +12,9 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -333,4 +335,32 @@ const char *ta_keyset_add(apr_pool_t *p, ta_keyset_t **ks, ta_key_t *key)
     }
     APR_ARRAY_PUSH((*ks)->keys, ta_key_t *) = key;
     return NULL;
+}
+
+static int hmac256(const unsigned char *key, size_t keylen, const char *label, unsigned char out[32])
+{
+    unsigned int len = 0;
+
+    return HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)label, strlen(label), out, &len) != NULL
+           && len == 32 ? 0 : -1;
+}
+
+int ta_key_derive(const ta_key_t *key, const char *label, unsigned char out[32])
+{
+    unsigned char *der = NULL;
+    int derlen, rc;
+
+    if (key == NULL || !key->can_sign) {
+        return -1;
+    }
+    if (key->secret != NULL) {
+        return hmac256(key->secret, key->secret_len, label, out);
+    }
+    /* Asymmetric: the private key's DER is the secret material. */
+    if (key->pkey == NULL || (derlen = i2d_PrivateKey(key->pkey, &der)) <= 0) {
+        return -1;
+    }
+    rc = hmac256(der, (size_t)derlen, label, out);
+    OPENSSL_clear_free(der, (size_t)derlen);
+    return rc;
 }

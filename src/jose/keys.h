@@ -52,4 +52,10 @@ const char *ta_key_load(apr_pool_t *p, const char *alg, const char *source,
  * one algorithm and kids must be unique. Returns an error message or NULL. */
 const char *ta_keyset_add(apr_pool_t *p, ta_keyset_t **ks, ta_key_t *key);
 
+/* A 32-byte key for another purpose, derived from a signing key:
+ * HMAC-SHA256 over label, keyed with the HS256 secret or the DER of the
+ * private key. Each purpose has its own label (jose/jti.h, jose/seal.h), so
+ * the keys are apart. 0 on success, -1 when the key cannot sign. */
+int ta_key_derive(const ta_key_t *key, const char *label, unsigned char out[32]);
+
 #endif

@@ -7,9 +7,7 @@
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/x509.h>
 
 #include <string.h>
 
@@ -18,33 +16,9 @@
 #define SEAL_TAG_LEN   16
 #define SEAL_MAX_PLAIN (64 * 1024)   /* a link is far shorter; bounds every allocation */
 
-static int hmac256(const unsigned char *key, size_t keylen, const void *msg, size_t msglen,
-                   unsigned char out[TA_SEAL_KEY_LEN])
-{
-    unsigned int len = 0;
-
-    return HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &len) != NULL
-           && len == TA_SEAL_KEY_LEN ? 0 : -1;
-}
-
 int ta_seal_key_derive(const ta_key_t *key, unsigned char out[TA_SEAL_KEY_LEN])
 {
-    unsigned char *der = NULL;
-    int derlen, rc;
-
-    if (key == NULL || !key->can_sign) {
-        return -1;
-    }
-    if (key->secret != NULL) {
-        return hmac256(key->secret, key->secret_len, SEAL_LABEL, strlen(SEAL_LABEL), out);
-    }
-    /* Asymmetric: the private key's DER is the secret material. */
-    if (key->pkey == NULL || (derlen = i2d_PrivateKey(key->pkey, &der)) <= 0) {
-        return -1;
-    }
-    rc = hmac256(der, (size_t)derlen, SEAL_LABEL, strlen(SEAL_LABEL), out);
-    OPENSSL_clear_free(der, (size_t)derlen);
-    return rc;
+    return ta_key_derive(key, SEAL_LABEL, out);
 }
 
 /* Runs one AES-256-GCM pass. enc: 1 seals (tag written), 0 opens (tag
