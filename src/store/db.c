@@ -271,6 +271,7 @@ static int revive(request_rec *r, ap_dbd_t *dbd)
 {
     PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     struct pollfd pfd = { conn ? PQsocket(conn) : -1, POLLIN, 0 };
+    int rounds;
 
     if (conn == NULL) {
         return -1;
@@ -278,9 +279,17 @@ static int revive(request_rec *r, ap_dbd_t *dbd)
     if (PQstatus(conn) == CONNECTION_OK && pfd.fd >= 0 && poll(&pfd, 1, 0) == 0) {
         return 0;                  /* nothing waiting: the usual case */
     }
-    if (PQstatus(conn) == CONNECTION_OK && PQconsumeInput(conn)
-        && PQstatus(conn) == CONNECTION_OK) {
-        return 0;                  /* a notice; the connection lives */
+    /* Something came while the connection sat idle. Nothing is expected on a
+     * pooled connection (it LISTENs to nothing): it is mostly the FATAL of a
+     * server that shuts down, which libpq hands to its notice processor and
+     * which the end of file follows at once. So read, and look again for a
+     * few milliseconds (only on this rare path): the connection lives only if
+     * no end of file comes. */
+    for (rounds = 0; PQstatus(conn) == CONNECTION_OK && PQconsumeInput(conn)
+                     && PQstatus(conn) == CONNECTION_OK; rounds++) {
+        if (rounds == 3 || poll(&pfd, 1, 5) == 0) {
+            return 0;              /* a notice; the connection lives */
+        }
     }
     if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(209)
