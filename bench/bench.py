@@ -244,6 +244,10 @@ def seed(env, cfg):
     # login would rehash them to cost 12, and every later login would cost a cost-12 bcrypt.
     seeder = Client(env.nocache_port)
     jars = {n: login(seeder, "%s@%s" % (n, EMAIL_DOMAIN), PASSWORD) for n in ("r20", "r2000", "create")}
+    seeded_cost = int(env.psql("select password from users where email = 'r20@%s'" % EMAIL_DOMAIN).split("$")[2])
+    if seeded_cost != 4:
+        die("a seeded user's login rehashed its password to cost %d: the second server of bench.conf must have "
+            "TrpcAuthBcryptCost 4, or seeding takes half an hour" % seeded_cost)
 
     # Redis memory per session: used_memory before/after N logins spread over the session users.
     before = env.redis_info("memory")
