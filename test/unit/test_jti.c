@@ -6,7 +6,6 @@
 #include "unit.h"
 #include "jose/jti.h"
 
-#include <openssl/evp.h>
 #include <string.h>
 
 static const unsigned char key_a[TA_JTI_KEY_LEN] = "0123456789abcdef0123456789abcdef";
@@ -63,33 +62,6 @@ START_TEST(jti_without_generation_is_minus_one)
 }
 END_TEST
 
-START_TEST(key_derivation_needs_signing_material)
-{
-    unsigned char k1[TA_JTI_KEY_LEN], k2[TA_JTI_KEY_LEN];
-    ta_key_t hs = { TA_ALG_HS256, NULL, (const unsigned char *)"a-secret-of-at-least-32-bytes!!!", 32,
-                    NULL, 1 };
-    ta_key_t hs2 = hs;
-    ta_key_t none = { TA_ALG_ES256, NULL, NULL, 0, NULL, 0 };
-    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    ta_key_t ed = { TA_ALG_EDDSA, NULL, NULL, 0, pk, 1 };
-
-    ck_assert_int_eq(ta_jti_key_derive(&hs, k1), 0);
-    ck_assert_int_eq(ta_jti_key_derive(&hs, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
-    hs2.secret = (const unsigned char *)"another-secret-of-32-bytes-or-so";
-    ck_assert_int_eq(ta_jti_key_derive(&hs2, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) != 0);
-    /* the derived key is not the secret itself */
-    ck_assert(memcmp(k1, hs.secret, sizeof(k1)) != 0);
-    ck_assert_int_eq(ta_jti_key_derive(&none, k1), -1);
-    ck_assert_int_eq(ta_jti_key_derive(NULL, k1), -1);
-    ck_assert_int_eq(ta_jti_key_derive(&ed, k1), 0);
-    ck_assert_int_eq(ta_jti_key_derive(&ed, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
-    EVP_PKEY_free(pk);
-}
-END_TEST
-
 UNIT_SUITE(jti)
 {
     tcase_add_test(tc, same_inputs_give_the_same_jti);
@@ -97,5 +69,4 @@ UNIT_SUITE(jti)
     tcase_add_test(tc, bad_arguments_give_null);
     tcase_add_test(tc, generation_reads_back);
     tcase_add_test(tc, jti_without_generation_is_minus_one);
-    tcase_add_test(tc, key_derivation_needs_signing_material);
 }

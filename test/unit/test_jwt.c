@@ -8,6 +8,8 @@
 #include "unit.h"
 #include "jose/jws.h"
 #include "jose/b64url.h"
+#include "jose/jti.h"
+#include "jose/seal.h"
 
 #include <apr_strings.h>
 #include <openssl/hmac.h>
@@ -888,10 +890,52 @@ START_TEST(keyset_needs_one_algorithm_and_unique_kids)
 }
 END_TEST
 
+/* Every key derived from a signing key (jose/keys.h ta_key_derive, through
+ * each purpose's wrapper): the same key gives the same bytes, another secret
+ * other bytes, never the secret itself nor another purpose's key; an Ed25519
+ * key derives too; no signing material gives -1. */
+typedef int (*derive_fn)(const ta_key_t *key, unsigned char out[32]);
+static const struct {
+    const char *purpose;
+    derive_fn derive, other;
+} derivations[] = {
+    { "jti",  ta_jti_key_derive,  ta_seal_key_derive },
+    { "seal", ta_seal_key_derive, ta_jti_key_derive },
+};
+
+START_TEST(derived_keys_are_stable_and_apart)
+{
+    unsigned char k1[32], k2[32];
+    ta_key_t hs = { TA_ALG_HS256, NULL, (const unsigned char *)"a-secret-of-at-least-32-bytes!!!", 32,
+                    NULL, 1 };
+    ta_key_t hs2 = hs;
+    ta_key_t none = { TA_ALG_ES256, NULL, NULL, 0, NULL, 0 };
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    ta_key_t ed = { TA_ALG_EDDSA, NULL, NULL, 0, pk, 1 };
+    derive_fn derive = derivations[_i].derive;
+
+    ck_assert_msg(derive(&hs, k1) == 0 && derive(&hs, k2) == 0 && memcmp(k1, k2, 32) == 0,
+                  "%s: the same key derives the same bytes", derivations[_i].purpose);
+    ck_assert(memcmp(k1, hs.secret, 32) != 0);
+    ck_assert_int_eq(derivations[_i].other(&hs, k2), 0);
+    ck_assert_msg(memcmp(k1, k2, 32) != 0, "%s: apart from the other purpose's key", derivations[_i].purpose);
+    hs2.secret = (const unsigned char *)"another-secret-of-32-bytes-or-so";
+    ck_assert_int_eq(derive(&hs2, k2), 0);
+    ck_assert(memcmp(k1, k2, 32) != 0);
+    ck_assert_int_eq(derive(&none, k1), -1);
+    ck_assert_int_eq(derive(NULL, k1), -1);
+    ck_assert_int_eq(derive(&ed, k1), 0);
+    ck_assert_int_eq(derive(&ed, k2), 0);
+    ck_assert(memcmp(k1, k2, 32) == 0);
+    EVP_PKEY_free(pk);
+}
+END_TEST
+
 UNIT_SUITE_AROUND(jwt, make_keys, remove_keys)
 {
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, b64url_matches_rfc4648_vectors_without_padding);
+    UNIT_ADD_TABLE(tc, derived_keys_are_stable_and_apart, derivations);
     tcase_add_test(tc, b64url_decode_rejects_padding_and_foreign_characters);
     tcase_add_test(tc, alg_names_round_trip_and_unknown_names_are_refused);
     tcase_add_test(tc, status_words_are_distinct);

@@ -1,12 +1,11 @@
 /*
  * test_seal.c - outbox link sealing: a seal opens with the same key and aad
  * only, every seal of one text differs (random nonce), any change to the
- * sealed text is refused, and the key derives like the jti key but apart
- * from it.
+ * sealed text is refused, and the key is the documented HMAC (the
+ * derivation's other properties: test_jwt.c, for every purpose).
  */
 #include "unit.h"
 #include "jose/seal.h"
-#include "jose/jti.h"
 
 #include <apr_strings.h>
 #include <openssl/evp.h>
@@ -88,34 +87,6 @@ START_TEST(empty_text_seals)
 }
 END_TEST
 
-START_TEST(key_derivation_is_apart_from_the_jti_key)
-{
-    unsigned char k1[TA_SEAL_KEY_LEN], k2[TA_SEAL_KEY_LEN], j[TA_JTI_KEY_LEN];
-    ta_key_t hs = { TA_ALG_HS256, NULL, (const unsigned char *)"a-secret-of-at-least-32-bytes!!!", 32,
-                    NULL, 1 };
-    ta_key_t hs2 = hs;
-    ta_key_t none = { TA_ALG_ES256, NULL, NULL, 0, NULL, 0 };
-    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    ta_key_t ed = { TA_ALG_EDDSA, NULL, NULL, 0, pk, 1 };
-
-    ck_assert_int_eq(ta_seal_key_derive(&hs, k1), 0);
-    ck_assert_int_eq(ta_seal_key_derive(&hs, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
-    ck_assert_int_eq(ta_jti_key_derive(&hs, j), 0);
-    ck_assert(memcmp(k1, j, sizeof(k1)) != 0);
-    ck_assert(memcmp(k1, hs.secret, sizeof(k1)) != 0);
-    hs2.secret = (const unsigned char *)"another-secret-of-32-bytes-or-so";
-    ck_assert_int_eq(ta_seal_key_derive(&hs2, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) != 0);
-    ck_assert_int_eq(ta_seal_key_derive(&none, k1), -1);
-    ck_assert_int_eq(ta_seal_key_derive(NULL, k1), -1);
-    ck_assert_int_eq(ta_seal_key_derive(&ed, k1), 0);
-    ck_assert_int_eq(ta_seal_key_derive(&ed, k2), 0);
-    ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
-    EVP_PKEY_free(pk);
-}
-END_TEST
-
 /* A fixed vector, so that another implementation (the tests' Node helper, a
  * future delivery process in another language) can check it derives the same
  * key: HMAC-SHA256(secret, "mod_trpcauth outbox seal v1"). */
@@ -141,6 +112,5 @@ UNIT_SUITE(seal)
     tcase_add_test(tc, null_aad_is_the_empty_aad);
     tcase_add_test(tc, altered_seal_is_refused);
     tcase_add_test(tc, empty_text_seals);
-    tcase_add_test(tc, key_derivation_is_apart_from_the_jti_key);
     tcase_add_test(tc, key_derivation_matches_the_documented_formula);
 }
