@@ -38,23 +38,8 @@ const LOGOUT_ROUNDS = Number(process.env.CLUSTER_LOGOUT_ROUNDS || 10);
 const ONLY = new Set((process.env.CLUSTER_ONLY || 'cross-node,logout,logoutAll,reuse,midquery,pg-failover,redis-failover,bring-back,nothing-lost').split(','));
 const PASSWORD = 'cluster-password-1';
 
-let passed = 0;
-let failed = 0;
-const failures = [];
+const { ok, note, end } = L.tap();
 const windows = {};
-
-function ok(cond, name, detail = '') {
-  if (cond) {
-    passed++;
-    console.log(`ok      ${name}${detail ? `  (${detail})` : ''}`);
-  } else {
-    failed++;
-    failures.push(name);
-    console.log(`not ok  ${name}${detail ? `\n        ${String(detail).split('\n').join('\n        ')}` : ''}`);
-  }
-  return cond;
-}
-const note = (s) => console.log(`#       ${s}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------ HTTP
@@ -63,22 +48,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const origin = (i, cache = true) => new URL(`http://127.0.0.1:${(cache ? BASE : NOCACHE) + i - 1}`);
 const MODES = [{ name: 'cache on', cache: true }, { name: 'cache off', cache: false }];
 
-async function call(o, method, proc, { json, cookie, timeout = 10000 } = {}) {
-  const headers = [];
-  let body = null;
-  if (method === 'POST') {
-    body = json === undefined ? '' : JSON.stringify(json);
-    headers.push(['Content-Type', 'application/json']);
-  }
-  if (cookie) headers.push(['Cookie', cookie]);
-  try {
-    const r = await L.request(o, { method, target: `/trpc/${proc}`, headers, body, timeout });
-    r.code = r.json && r.json.error && r.json.error.data ? r.json.error.data.code : undefined;
-    return r;
-  } catch (e) {
-    return { status: 0, err: `${e.code || ''} ${e.message}`.trim(), ms: timeout, text: '' };
-  }
-}
+const call = L.trpcCall;
 
 const show = (r) => (r.status ? `${r.status}${r.code ? ` ${r.code}` : ''} ${(r.text || '').slice(0, 160)}` : `no answer: ${r.err}`);
 let userSeq = 0;
@@ -557,7 +527,5 @@ async function step(name, fn) {
   noCrash();
   fs.writeFileSync(path.join(STATE, 'cluster-windows.json'), `${JSON.stringify(windows, null, 2)}\n`);
   console.log(`# windows (ms): ${JSON.stringify(windows)}  -> ${path.join(STATE, 'cluster-windows.json')}`);
-  if (failures.length) console.log(`# failed: ${failures.join('; ')}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  process.exit(end());
 })();

@@ -41,44 +41,15 @@ const PING_QUIET_MS = 400;
 const PG_FREEZE = process.env.FAULTS_PG_FREEZE !== '0';
 const PGBIN = '/usr/lib/postgresql/15/bin';
 
-let passed = 0;
-let failed = 0;
-const failures = [];
+const { ok, note, end } = L.tap();
 const timings = [];
-
-function ok(cond, name, detail = '') {
-  if (cond) {
-    passed++;
-    console.log(`ok      ${name}${detail ? `  (${detail})` : ''}`);
-  } else {
-    failed++;
-    failures.push(name);
-    console.log(`not ok  ${name}${detail ? `\n        ${String(detail).split('\n').join('\n        ')}` : ''}`);
-  }
-  return cond;
-}
-const note = (s) => console.log(`#       ${s}`);
 const timing = (s) => { timings.push(s); console.log(`# time  ${s}`); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------ HTTP
 
-async function call(method, proc, { json, cookie, timeout = 10000, origin = ORIGIN } = {}) {
-  const headers = [];
-  let body = null;
-  if (json !== undefined) {
-    body = JSON.stringify(json);
-    headers.push(['Content-Type', 'application/json']);
-  }
-  if (cookie) headers.push(['Cookie', cookie]);
-  const target = proc.startsWith('/') ? proc : `${TRPC_PATH}/${proc}`;
-  try {
-    const r = await L.request(origin, { method, target, headers, body, timeout });
-    r.code = r.json && r.json.error && r.json.error.data ? r.json.error.data.code : undefined;
-    return r;
-  } catch (e) {
-    return { status: 0, err: `${e.code || ''} ${e.message}`.trim(), ms: timeout, text: '' };
-  }
+function call(method, proc, { origin = ORIGIN, ...opts } = {}) {
+  return L.trpcCall(origin, method, proc, { trpcPath: TRPC_PATH, ...opts });
 }
 
 async function newUser(tag) {
@@ -519,12 +490,10 @@ async function main() {
   ok(crashes.length === 0, 'error log: no crash (Segmentation fault / exit signal) but the deliberate kill', crashes.slice(0, 10).join('\n'));
   console.log('\n# timings');
   for (const t of timings) console.log(`#   ${t}`);
-  if (failures.length) console.log(`failed:\n  ${failures.join('\n  ')}`);
 }
 
 main()
   .catch((e) => ok(false, 'test/faults', e.stack || String(e)))
   .finally(() => {
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exitCode = failed ? 1 : 0;
+    process.exitCode = end();
   });

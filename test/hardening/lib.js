@@ -262,8 +262,58 @@ function crashLines(text) {
   return text.split('\n').filter((l) => /Segmentation fault|exit signal|AH00052|AddressSanitizer|double free|Aborted/i.test(l));
 }
 
+// ------------------------------------------------------------------------------------------------ suites' output
+/** The output of a suite run by scripts/test: ok() prints "ok" or "not ok" (and the detail) and counts; note() a
+ * comment; end() prints the failed names, then "N passed, N failed" (the suite's last line) and returns the exit
+ * code. */
+function tap() {
+  let passed = 0;
+  let failed = 0;
+  const failures = [];
+  return {
+    ok(cond, name, detail = '') {
+      if (cond) {
+        passed++;
+        console.log(`ok      ${name}${detail ? `  (${detail})` : ''}`);
+      } else {
+        failed++;
+        failures.push(name);
+        console.log(`not ok  ${name}${detail ? `\n        ${String(detail).split('\n').join('\n        ')}` : ''}`);
+      }
+      return cond;
+    },
+    note: (s) => console.log(`#       ${s}`),
+    end() {
+      if (failures.length) console.log(`failed:\n  ${failures.join('\n  ')}`);
+      console.log(`${passed} passed, ${failed} failed`);
+      return failed ? 1 : 0;
+    },
+  };
+}
+
+/** One call of a tRPC procedure (target "proc" under trpcPath) or of any path (target "/..."), that never throws:
+ * no connection or a timeout gives { status: 0, err }. json, when given, is the body; a POST without it sends an
+ * empty one. r.code is the answer's tRPC error code, if any. */
+async function trpcCall(origin, method, target, { json, cookie, timeout = 10000, trpcPath = '/trpc' } = {}) {
+  const headers = [];
+  let body = null;
+  if (json !== undefined || method === 'POST') {
+    body = json === undefined ? '' : JSON.stringify(json);
+    headers.push(['Content-Type', 'application/json']);
+  }
+  if (cookie) headers.push(['Cookie', cookie]);
+  const path = target.startsWith('/') ? target : `${trpcPath}/${target}`;
+  try {
+    const r = await request(origin, { method, target: path, headers, body, timeout });
+    r.code = r.json && r.json.error && r.json.error.data ? r.json.error.data.code : undefined;
+    return r;
+  } catch (e) {
+    return { status: 0, err: `${e.code || ''} ${e.message}`.trim(), ms: timeout, text: '' };
+  }
+}
+
 module.exports = {
   ROOT, stateDir, baseUrl, readSaved, devstack, psql, redisCli, redisPttl, request, parseResponse,
   b64u, readSecret, signJwt, decodeJwtPayload, setCookie,
-  apachePid, apacheChildren, errorLogPath, fileSize, errorLogSince, crashLines,
+  apachePid, apacheChildren, errorLogPath, fileSize, errorLogSince, crashLines, tap, trpcCall,
 };
