@@ -504,6 +504,23 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     int maxfd = wake_pipe[0];
     char buf[16];
 
+    /* A NOTIFY that arrived while a query ran (the claim, the update of a
+     * failed row) is in libpq's queue already: the socket will not become
+     * readable for it, and the new mail would wait for the next look. */
+    for (q = queues; q; q = q->next) {
+        if (ta_outbox_connected(q->outbox)) {
+            int n = ta_outbox_drain(q->outbox);
+
+            if (n < 0) {
+                db_lost(q);
+                return;
+            }
+            if (n > 0) {
+                q->due = 0;
+                return;
+            }
+        }
+    }
     FD_ZERO(&fds);
     FD_SET(wake_pipe[0], &fds);
     for (q = queues; q; q = q->next) {
@@ -526,7 +543,7 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     for (q = queues; q; q = q->next) {
         int fd = ta_outbox_socket(q->outbox);
         if (fd >= 0 && FD_ISSET(fd, &fds)) {
-            if (ta_outbox_drain(q->outbox) != 0) {
+            if (ta_outbox_drain(q->outbox) < 0) {
                 db_lost(q);
             }
             else {
