@@ -25,7 +25,7 @@
  *
  * It runs as the Apache user (the drop_privileges hook, as mod_cgid's daemon),
  * never logs a link, a token or the relay's password, and names itself
- * "trpcauth-maild" (/proc/PID/comm).
+ * "trpcauth-maild" (/proc/PID/comm) once it runs as that user.
  */
 #include "hooks/maild.h"
 #include "hooks/lifecycle.h"
@@ -578,9 +578,6 @@ static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
     queue_t *q;
     int rc;
 
-#ifdef __linux__
-    prctl(PR_SET_NAME, "trpcauth-maild", 0, 0, 0);
-#endif
     set_signals();
     /* The listening sockets are the children's, not ours. */
     ap_close_listeners();
@@ -596,6 +593,11 @@ static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
                      "mail delivery process: cannot drop privileges (%d)", rc);
         return DAEMON_STARTUP_ERROR;
     }
+#ifdef __linux__
+    /* Named only now: a process called trpcauth-maild never runs as root
+     * (the NSS lookups of initgroups() take milliseconds). */
+    prctl(PR_SET_NAME, "trpcauth-maild", 0, 0, 0);
+#endif
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(1461)
                      "mail delivery process: libcurl does not start");
