@@ -156,6 +156,7 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     mail_conf_merge(m, base, add);
     /* Mail: the relay and the sender each as one unit; templates kind by kind. */
     MERGE_PTR(mail_relay);
+    MERGE_PTR(mail_ca_file);
     if (add->mail_from) {
         m->mail_from = add->mail_from;
         m->mail_from_addr = add->mail_from_addr;
@@ -758,6 +759,53 @@ static const char *set_mail_relay(cmd_parms *cmd, void *dummy, const char *url)
     return NULL;
 }
 
+/* TrpcAuthMailCAFile PATH: the CA certificates (PEM) that may sign the
+ * relay's certificate, for a relay whose certificate no public CA signed (an
+ * internal relay). Checked now, so a wrong path fails configtest instead of
+ * every delivery; the delivery process hands the path to libcurl, which reads
+ * it at each delivery as Apache's User (maild.c checks that it can). */
+#define MAIL_CA_FILE_MAX (8 * 1024 * 1024)
+
+static const char *set_mail_ca_file(cmd_parms *cmd, void *dummy, const char *file)
+{
+    const char *path = ap_server_root_relative(cmd->pool, file);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len;
+    apr_status_t rv;
+    char *buf, e[120];
+
+    if (path == NULL) {
+        return fail(cmd, "bad path '%s'", file);
+    }
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f)) != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > MAIL_CA_FILE_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: %s is not a file of CA certificates (a regular file "
+                            "of at most 8 MB)", cmd->cmd->name, path);
+    }
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(cmd->temp_pool, len + 1);
+    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
+    apr_file_close(f);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    buf[len] = '\0';
+    if (strstr(buf, "-----BEGIN CERTIFICATE-----") == NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                            cmd->cmd->name, path);
+    }
+    server_conf(cmd)->mail_ca_file = path;
+    return NULL;
+}
+
 /* TrpcAuthMailFrom "Name <address>" */
 static const char *set_mail_from(cmd_parms *cmd, void *dummy, const char *text)
 {
@@ -932,6 +980,9 @@ const command_rec ta_directives[] = {
     AP_INIT_TAKE1("TrpcAuthMailRelay", set_mail_relay, NULL, RSRC_CONF,
         "SMTP relay of the outbox: smtp://[user:password@]host[:port] (STARTTLS when offered, "
         "required with a password) or smtps://...; unset: no delivery process"),
+    AP_INIT_TAKE1("TrpcAuthMailCAFile", set_mail_ca_file, NULL, RSRC_CONF,
+        "PEM file of the CA certificates that may sign the relay's TLS certificate "
+        "(default: the system's CA store); the relay's name and certificate are always verified"),
     AP_INIT_TAKE1("TrpcAuthMailFrom", set_mail_from, NULL, RSRC_CONF,
         "Sender of the module's mails: address or \"Name <address>\""),
     AP_INIT_TAKE2("TrpcAuthMailTemplate", set_mail_template, NULL, RSRC_CONF,

@@ -25,7 +25,7 @@
  *
  * It runs as the Apache user (the drop_privileges hook, as mod_cgid's daemon),
  * never logs a link, a token or the relay's password, and names itself
- * "trpcauth-maild" (/proc/PID/comm).
+ * "trpcauth-maild" (/proc/PID/comm) once it runs as that user.
  */
 #include "hooks/maild.h"
 #include "hooks/lifecycle.h"
@@ -71,6 +71,7 @@ typedef struct queue {
     server_rec *s;                    /* the first server of this database, for the log */
     const char *conninfo;             /* its DBDParams */
     const ta_mail_relay_t *relay;
+    const char *ca_file;              /* TrpcAuthMailCAFile; NULL: the system's CA store */
     const char *from_addr, *from, *domain;
     const ta_mail_template_t *tpl[TA_MAIL__COUNT];
     apr_interval_time_t retry_min, retry_max;
@@ -167,6 +168,7 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
             q->s = sp;
             q->conninfo = conninfo;
             q->relay = ta_conf_mail_relay(sc);
+            q->ca_file = ta_conf_mail_ca_file(sc);
             q->from_addr = ta_conf_mail_from_addr(sc);
             q->from = ta_conf_mail_from(sc);
             q->domain = strchr(ta_conf_mail_from_addr(sc), '@') + 1;
@@ -266,6 +268,15 @@ static const char *smtp_send(queue_t *q, apr_pool_t *p, const char *to, const ch
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, SMTP_CONNECT_TIMEOUT);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, SMTP_TIMEOUT);
+    /* The relay's certificate and name are always verified (libcurl's default,
+     * said here so that nobody takes it for an oversight); with
+     * TrpcAuthMailCAFile only the CAs of that file may sign it. */
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (q->ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, q->ca_file);
+        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    }
     /* STARTTLS when the relay offers it; a password never goes in the clear. */
     curl_easy_setopt(c, CURLOPT_USE_SSL, (q->relay->tls || q->relay->password)
                                          ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
@@ -493,6 +504,23 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     int maxfd = wake_pipe[0];
     char buf[16];
 
+    /* A NOTIFY that arrived while a query ran (the claim, the update of a
+     * failed row) is in libpq's queue already: the socket will not become
+     * readable for it, and the new mail would wait for the next look. */
+    for (q = queues; q; q = q->next) {
+        if (ta_outbox_connected(q->outbox)) {
+            int n = ta_outbox_drain(q->outbox);
+
+            if (n < 0) {
+                db_lost(q);
+                return;
+            }
+            if (n > 0) {
+                q->due = 0;
+                return;
+            }
+        }
+    }
     FD_ZERO(&fds);
     FD_SET(wake_pipe[0], &fds);
     for (q = queues; q; q = q->next) {
@@ -515,7 +543,7 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     for (q = queues; q; q = q->next) {
         int fd = ta_outbox_socket(q->outbox);
         if (fd >= 0 && FD_ISSET(fd, &fds)) {
-            if (ta_outbox_drain(q->outbox) != 0) {
+            if (ta_outbox_drain(q->outbox) < 0) {
                 db_lost(q);
             }
             else {
@@ -525,14 +553,31 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     }
 }
 
+/* TrpcAuthMailCAFile was read at start by root; libcurl reads it again at
+ * each delivery, as Apache's User. A file only root can read (next to the
+ * keys, say) would fail every delivery with a TLS error: say why at once. */
+static void check_ca_file(const queue_t *q, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if (q->ca_file == NULL) {
+        return;
+    }
+    if ((rv = apr_file_open(&f, q->ca_file, APR_FOPEN_READ, APR_OS_DEFAULT, p)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, q->s, TA_LOGNO(1480)
+                     "TrpcAuthMailCAFile %s: the mail delivery process (uid %ld) cannot read it; "
+                     "no mail can be sent until it can", q->ca_file, (long)geteuid());
+        return;
+    }
+    apr_file_close(f);
+}
+
 static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
 {
     queue_t *q;
     int rc;
 
-#ifdef __linux__
-    prctl(PR_SET_NAME, "trpcauth-maild", 0, 0, 0);
-#endif
     set_signals();
     /* The listening sockets are the children's, not ours. */
     ap_close_listeners();
@@ -548,6 +593,11 @@ static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
                      "mail delivery process: cannot drop privileges (%d)", rc);
         return DAEMON_STARTUP_ERROR;
     }
+#ifdef __linux__
+    /* Named only now: a process called trpcauth-maild never runs as root
+     * (the NSS lookups of initgroups() take milliseconds). */
+    prctl(PR_SET_NAME, "trpcauth-maild", 0, 0, 0);
+#endif
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(1461)
                      "mail delivery process: libcurl does not start");
@@ -558,7 +608,9 @@ static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
         q->connect_wait = DB_RETRY_FIRST;
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, q->s, TA_LOGNO(1462)
                      "mail delivery process %" APR_PID_T_FMT " (uid %ld) sends the outbox "
-                     "through %s", getpid(), (long)geteuid(), q->relay->redacted);
+                     "through %s%s%s", getpid(), (long)geteuid(), q->relay->redacted,
+                     q->ca_file ? ", trusting the CAs of " : "", q->ca_file ? q->ca_file : "");
+        check_ca_file(q, p);
     }
     while (!stopping) {
         apr_time_t now = apr_time_now(), wake = now + POLL_EVERY;

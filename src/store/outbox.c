@@ -136,6 +136,7 @@ int ta_outbox_socket(const ta_outbox_t *o)
 int ta_outbox_drain(ta_outbox_t *o)
 {
     PGnotify *n;
+    int count = 0;
 
     if (o->pg == NULL) {
         return -1;
@@ -147,8 +148,9 @@ int ta_outbox_drain(ta_outbox_t *o)
     }
     while ((n = PQnotifies(o->pg)) != NULL) {
         PQfreemem(n);
+        count++;
     }
-    return 0;
+    return count;
 }
 
 int ta_outbox_expire(ta_outbox_t *o)

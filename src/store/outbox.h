@@ -45,7 +45,9 @@ const char *ta_outbox_error(const ta_outbox_t *o);
 int ta_outbox_socket(const ta_outbox_t *o);
 
 /* Reads what arrived and drops the notifications (they only wake the
- * process). -1 when the connection is lost (and closed). */
+ * process): how many there were (a notification that came in during a
+ * query waits in libpq's queue, not in the socket), -1 when the connection
+ * is lost (and closed). */
 int ta_outbox_drain(ta_outbox_t *o);
 
 /* Rows whose link expired unsent are given up: last_error 'expired', the

@@ -2,12 +2,13 @@
 # cannot show (start-up, configtest, module loaded but unused, mod_dbd settings, extra Redis topologies).
 #
 #   my $h = TrpcHttpd->new;                        # a temporary ServerRoot, a free loopback port
+#   my $h = TrpcHttpd->new(mpm => 'prefork');      # event (the default), worker or prefork
 #   my $conf = $h->conf(extra => "...", loglevel => 'warn trpcauth:debug', no_module => 1, no_dbd => 1);
 #   my ($rc, $out) = $h->configtest(extra => "...");
 #   my $log = $h->with_server(sub { ... $h->url('/trpc/auth.me') ... }, extra => "...");   # the run's error log
 #
-# The server is the event MPM with one child of 8 threads; modules come from `apxs -q LIBEXECDIR` (Apache::Test's
-# apxs), the module from the build tree.
+# The server is the event MPM with one child of 8 threads (or prefork, at most 4 children); modules come from
+# `apxs -q LIBEXECDIR` (Apache::Test's apxs), the module from the build tree.
 package TrpcHttpd;
 use strict;
 use warnings;
@@ -40,6 +41,7 @@ sub new {
     mkdir "$dir/htdocs"; chmod 0755, "$dir/htdocs";
     return bless {
         dir => $dir, port => $o{port} || free_port(), httpd => Apache::Test::vars('httpd'),
+        mpm => $o{mpm} || 'event',
         top => Apache::Test::vars('top_dir'), mods => modules_dir(),
     }, $class;
 }
@@ -61,10 +63,14 @@ sub conf {
     my $loglevel = $o{loglevel} || 'warn';
     my $extra = defined $o{extra} ? $o{extra} : '';
     my $conf = "$dir/httpd.conf";
+    my $mpm = $self->{mpm};
+    my $mpm_conf = $mpm eq 'prefork'
+        ? "StartServers 1\nMinSpareServers 1\nMaxSpareServers 2\nMaxRequestWorkers 4"
+        : "StartServers 1\nServerLimit 1\nThreadsPerChild 8\nMinSpareThreads 1\nMaxSpareThreads 8\nMaxRequestWorkers 8";
     spit($conf, <<"CONF");
 ServerRoot "$dir"
 ServerName localhost
-LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
@@ -73,12 +79,7 @@ $more$load
 User nobody
 Group nogroup
 Listen 127.0.0.1:$self->{port}
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 8
-MinSpareThreads 1
-MaxSpareThreads 8
-MaxRequestWorkers 8
+$mpm_conf
 ErrorLog "$dir/error_log"
 LogLevel $loglevel
 PidFile "$dir/httpd.pid"
