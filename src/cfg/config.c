@@ -156,7 +156,10 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     mail_conf_merge(m, base, add);
     /* Mail: the relay and the sender each as one unit; templates kind by kind. */
     MERGE_PTR(mail_relay);
-    MERGE_PTR(mail_ca_file);
+    if (add->mail_ca_file) {
+        m->mail_ca_file = add->mail_ca_file;
+        m->mail_ca_pem = add->mail_ca_pem;
+    }
     if (add->mail_from) {
         m->mail_from = add->mail_from;
         m->mail_from_addr = add->mail_from_addr;
@@ -761,9 +764,10 @@ static const char *set_mail_relay(cmd_parms *cmd, void *dummy, const char *url)
 
 /* TrpcAuthMailCAFile PATH: the CA certificates (PEM) that may sign the
  * relay's certificate, for a relay whose certificate no public CA signed (an
- * internal relay). Checked now, so a wrong path fails configtest instead of
- * every delivery; the delivery process hands the path to libcurl, which reads
- * it at each delivery as Apache's User (maild.c checks that it can). */
+ * internal relay). Read now, as root, like the keys and the templates: a
+ * wrong path fails configtest instead of every delivery, and the file may sit
+ * where Apache's User cannot read it; the delivery process hands the text to
+ * libcurl. */
 #define MAIL_CA_FILE_MAX (8 * 1024 * 1024)
 
 static const char *set_mail_ca_file(cmd_parms *cmd, void *dummy, const char *file)
@@ -790,7 +794,7 @@ static const char *set_mail_ca_file(cmd_parms *cmd, void *dummy, const char *fil
                             "of at most 8 MB)", cmd->cmd->name, path);
     }
     len = (apr_size_t)fi.size;
-    buf = apr_palloc(cmd->temp_pool, len + 1);
+    buf = apr_palloc(cmd->pool, len + 1);
     rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
     apr_file_close(f);
     if (rv != APR_SUCCESS) {
@@ -803,6 +807,7 @@ static const char *set_mail_ca_file(cmd_parms *cmd, void *dummy, const char *fil
                             cmd->cmd->name, path);
     }
     server_conf(cmd)->mail_ca_file = path;
+    server_conf(cmd)->mail_ca_pem = buf;
     return NULL;
 }
 

@@ -111,8 +111,8 @@ typedef struct {
     /* Mail delivery (issue 14; the delivery process: src/hooks/maild.c) */
     const ta_mail_relay_t *mail_relay;   /* TrpcAuthMailRelay; NULL: no delivery process.
                                           * Holds the password: logs show mail_relay->redacted */
-    const char *mail_ca_file;            /* TrpcAuthMailCAFile: the CAs of the relay's certificate,
-                                          * checked at start; NULL: the system's store */
+    const char *mail_ca_file;            /* TrpcAuthMailCAFile: the file, for the log ... */
+    const char *mail_ca_pem;             /* ... and its text, read at start (NULL: the system's CAs) */
     const char *mail_from_addr;          /* TrpcAuthMailFrom: the envelope sender ... */
     const char *mail_from;               /* ... and the From header */
     const ta_mail_template_t *mail_template[TA_MAIL__COUNT];  /* NULL: the shipped text */
@@ -223,6 +223,8 @@ static APR_INLINE const ta_mail_relay_t *ta_conf_mail_relay(const ta_server_conf
     { return sc->mail_relay; }
 static APR_INLINE const char *ta_conf_mail_ca_file(const ta_server_conf_t *sc)
     { return sc->mail_ca_file; }
+static APR_INLINE const char *ta_conf_mail_ca_pem(const ta_server_conf_t *sc)
+    { return sc->mail_ca_pem; }
 static APR_INLINE const char *ta_conf_mail_from_addr(const ta_server_conf_t *sc)
     { return sc->mail_from_addr; }
 static APR_INLINE const char *ta_conf_mail_from(const ta_server_conf_t *sc)

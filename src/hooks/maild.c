@@ -71,7 +71,8 @@ typedef struct queue {
     server_rec *s;                    /* the first server of this database, for the log */
     const char *conninfo;             /* its DBDParams */
     const ta_mail_relay_t *relay;
-    const char *ca_file;              /* TrpcAuthMailCAFile; NULL: the system's CA store */
+    const char *ca_file;              /* TrpcAuthMailCAFile, for the log ... */
+    const char *ca_pem;               /* ... its text; NULL: the system's CA store */
     const char *from_addr, *from, *domain;
     const ta_mail_template_t *tpl[TA_MAIL__COUNT];
     apr_interval_time_t retry_min, retry_max;
@@ -169,6 +170,7 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
             q->conninfo = conninfo;
             q->relay = ta_conf_mail_relay(sc);
             q->ca_file = ta_conf_mail_ca_file(sc);
+            q->ca_pem = ta_conf_mail_ca_pem(sc);
             q->from_addr = ta_conf_mail_from_addr(sc);
             q->from = ta_conf_mail_from(sc);
             q->domain = strchr(ta_conf_mail_from_addr(sc), '@') + 1;
@@ -273,8 +275,11 @@ static const char *smtp_send(queue_t *q, apr_pool_t *p, const char *to, const ch
      * TrpcAuthMailCAFile only the CAs of that file may sign it. */
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (q->ca_file) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, q->ca_file);
+    if (q->ca_pem) {
+        struct curl_blob ca = { (void *)q->ca_pem, strlen(q->ca_pem), CURL_BLOB_NOCOPY };
+
+        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+        curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
         curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
     }
     /* STARTTLS when the relay offers it; a password never goes in the clear. */
@@ -553,26 +558,6 @@ static void wait_until(queue_t *queues, apr_time_t wake)
     }
 }
 
-/* TrpcAuthMailCAFile was read at start by root; libcurl reads it again at
- * each delivery, as Apache's User. A file only root can read (next to the
- * keys, say) would fail every delivery with a TLS error: say why at once. */
-static void check_ca_file(const queue_t *q, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_status_t rv;
-
-    if (q->ca_file == NULL) {
-        return;
-    }
-    if ((rv = apr_file_open(&f, q->ca_file, APR_FOPEN_READ, APR_OS_DEFAULT, p)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, q->s, TA_LOGNO(1480)
-                     "TrpcAuthMailCAFile %s: the mail delivery process (uid %ld) cannot read it; "
-                     "no mail can be sent until it can", q->ca_file, (long)geteuid());
-        return;
-    }
-    apr_file_close(f);
-}
-
 static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
 {
     queue_t *q;
@@ -610,7 +595,6 @@ static int daemon_main(apr_pool_t *p, server_rec *s, queue_t *queues)
                      "mail delivery process %" APR_PID_T_FMT " (uid %ld) sends the outbox "
                      "through %s%s%s", getpid(), (long)geteuid(), q->relay->redacted,
                      q->ca_file ? ", trusting the CAs of " : "", q->ca_file ? q->ca_file : "");
-        check_ca_file(q, p);
     }
     while (!stopping) {
         apr_time_t now = apr_time_now(), wake = now + POLL_EVERY;
