@@ -45,8 +45,8 @@ class Env:
         raw = os.environ.get("TRPCAUTH_STATE_DIR", ".devstack-bench")
         self.state = raw if raw.startswith("/") else os.path.join(ROOT, raw)
         self.port = int(os.environ.get("TRPCAUTH_PORT", "28180"))
-        self.pg_port = int(os.environ.get("TRPCAUTH_PG_PORT", "55481"))
-        self.redis_port = int(os.environ.get("TRPCAUTH_REDIS_PORT", "56481"))
+        self.pg_port = int(os.environ.get("TRPCAUTH_PG_PORT", "24481"))
+        self.redis_port = int(os.environ.get("TRPCAUTH_REDIS_PORT", "24482"))
         self.base = "http://127.0.0.1:%d" % self.port
         # bench.conf's second server, on the next port: the same, with TrpcAuthSessionCache Off
         self.nocache_port = int(os.environ.get("TRPCAUTH_BENCH_NOCACHE_PORT", str(self.port + 1)))

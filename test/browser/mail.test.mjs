@@ -18,7 +18,7 @@ import { BASE, launchChromium } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STATE = process.env.TRPCAUTH_TEST_STATE || join(ROOT, '.devstack-test');
-const PG_PORT = process.env.TRPCAUTH_TEST_PG_PORT || process.env.TRPCAUTH_PG_PORT || '55433';
+const PG_PORT = process.env.TRPCAUTH_TEST_PG_PORT || process.env.TRPCAUTH_PG_PORT || '24433';
 const TIMEOUT = 15000;
 const PASSWORD = 'browser-mail-password';
 

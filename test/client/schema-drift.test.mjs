@@ -53,7 +53,7 @@ async function mailToken(email, kind) {
     }
     assert.fail(`no ${kind} mail to ${email} in ${dir} within 15 s`);
   }
-  const sealed = execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-p', process.env.TRPCAUTH_TEST_PG_PORT ?? '55433',
+  const sealed = execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-p', process.env.TRPCAUTH_TEST_PG_PORT ?? '24433',
     '-U', 'trpcauth', '-d', 'trpcauth', '-v', `email=${email}`, '-v', `kind=${kind}`],
   { input: "select sealed_link from mail_outbox where recipient = :'email' and kind = :'kind' order by id desc limit 1", encoding: 'utf8' }).trim();
   assert.ok(sealed, `no ${kind} mail to ${email} in mail_outbox`);
