@@ -25,8 +25,7 @@ use TrpcHttpd ();
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
 my $pg = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
-my $mpm = Apache::Test::config()->{server}{mpm}
-    || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
+my $mpm = TrpcHttpd::suite_mpm();
 my $mods = TrpcHttpd::modules_dir();
 my $sentinel_bin = -x '/usr/bin/redis-sentinel' ? '/usr/bin/redis-sentinel' : undef;
 

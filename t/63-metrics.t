@@ -15,6 +15,7 @@ use LWP::UserAgent ();
 use HTTP::Cookies ();
 use Time::HiRes qw(sleep);
 use TrpcT;
+use TrpcHttpd ();
 
 plan tests => 34;
 
@@ -187,7 +188,7 @@ ok(delta($m0, $m1, 'trpcauth_postgres_duration_seconds_sum') > 0, '... and their
 my @lines = (log_lines())[$lines0 .. $lines0 + 16];
 my %pids = map { (split / /)[0] => 1 } grep { defined } @lines;
 is(scalar(grep { defined } @lines), 17, 'the 17 requests to /trpc-m are in metrics_log');
-my $mpm = Apache::Test::config()->{server}{mpm} // '';
+my $mpm = TrpcHttpd::suite_mpm();
 if ($mpm eq 'prefork') {
     cmp_ok(scalar(keys %pids), '>=', 2, 'prefork: they were served by ' . scalar(keys %pids) . ' processes')
         or diag @lines;

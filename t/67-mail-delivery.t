@@ -21,16 +21,14 @@ use IO::Socket::INET ();
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use TrpcT;
+use TrpcHttpd ();
+use TrpcMail qw(wait_for);
 
 plan tests => 51;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
-# The MPM of this run of the suite (t/run-apache-test runs it with event, then prefork): the one the suite's server
-# loaded, as Apache::Test found it; else the name of the configuration it inherited.
-my $mpm = eval { Apache::Test::config()->{mpm} } || eval { Apache::Test::config()->server->{mpm} }
-          || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
-$mpm = 'event' unless $mpm =~ /^(event|prefork|worker)\z/;
+my $mpm = TrpcHttpd::suite_mpm();     # the MPM of this run of the suite (event, then prefork)
 my $pg_port = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
 my $redis_port = Apache::Test::vars('trpc_redis_port') || $ENV{TRPCAUTH_TEST_REDIS_PORT} || 56379;
 my $dir = tempdir(CLEANUP => !$ENV{TRPCAUTH_TEST_KEEP});
@@ -50,35 +48,10 @@ sub free_port {
 my $PORT = free_port();
 my $SMTP = free_port();
 
-# Polls $cond every 0.1 s for at most $secs seconds; its last value.
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $end = time + $secs;
-    my $v;
-    while (1) {
-        $v = $cond->();
-        return $v if $v || time > $end;
-        sleep 0.1;
-    }
-}
-
 # ---- PostgreSQL ------------------------------------------------------------------------------------------------
 
-$ENV{PGOPTIONS} = '-c client_min_messages=warning';
-sub psql {
-    my $sql = shift;
-    open my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', $pg_port,
-        '-U', 'trpcauth', '-d', 'trpcauth', '-tA', '-F', '|', '-c', $sql or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    die "psql failed: $sql\n" if $?;
-    $out =~ s/\s+\z//;
-    return $out;
-}
-
-psql("DROP SCHEMA IF EXISTS $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA; "
-   . "CREATE TABLE $SCHEMA.mail_outbox (LIKE public.mail_outbox INCLUDING ALL)");
+sub psql { TrpcMail::psql_at($pg_port, shift) }
+TrpcMail::own_outbox($pg_port, $SCHEMA);
 
 spit("$dir/a.key", join('', map { chr(65 + int rand 26) } 1 .. 48) . "\n");
 spit("$dir/r.key", join('', map { chr(65 + int rand 26) } 1 .. 48) . "\n");

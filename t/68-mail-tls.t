@@ -20,14 +20,12 @@ use POSIX ();
 use Time::HiRes qw(time sleep);
 use TrpcT;
 use TrpcHttpd;
+use TrpcMail qw(wait_for);
 
 plan tests => 41;
 
 my $top = Apache::Test::vars('top_dir');
-# The MPM of this run of the suite (t/run-apache-test runs it with event, then prefork), as t/67 finds it.
-my $mpm = eval { Apache::Test::config()->{mpm} } || eval { Apache::Test::config()->server->{mpm} }
-          || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
-$mpm = 'event' unless $mpm =~ /^(event|prefork|worker)\z/;
+my $mpm = TrpcHttpd::suite_mpm();     # the MPM of this run of the suite (event, then prefork)
 my $pg_port = Apache::Test::vars('trpc_pg_port') || $ENV{TRPCAUTH_TEST_PG_PORT} || 55432;
 my $redis_port = Apache::Test::vars('trpc_redis_port') || $ENV{TRPCAUTH_TEST_REDIS_PORT} || 56379;
 
@@ -38,34 +36,10 @@ my $PORT = $h->port;
 *slurp = \&TrpcHttpd::slurp;
 my $SCHEMA = "mail68_$$";
 
-# Polls $cond every 0.1 s for at most $secs seconds; its last value.
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $end = time + $secs;
-    my $v;
-    while (1) {
-        $v = $cond->();
-        return $v if $v || time > $end;
-        sleep 0.1;
-    }
-}
-
 # ---- PostgreSQL --------------------------------------------------------------------------------------------------
 
-$ENV{PGOPTIONS} = '-c client_min_messages=warning';
-sub psql {
-    my $sql = shift;
-    open my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', $pg_port,
-        '-U', 'trpcauth', '-d', 'trpcauth', '-tA', '-F', '|', '-c', $sql or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    die "psql failed: $sql\n" if $?;
-    $out =~ s/\s+\z//;
-    return $out;
-}
-psql("DROP SCHEMA IF EXISTS $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA; "
-   . "CREATE TABLE $SCHEMA.mail_outbox (LIKE public.mail_outbox INCLUDING ALL)");
+sub psql { TrpcMail::psql_at($pg_port, shift) }
+TrpcMail::own_outbox($pg_port, $SCHEMA);
 
 # The outbox row of the mail to $to: { id, attempts, sent, sealed_null, error }, or undef before it exists.
 sub row_of {

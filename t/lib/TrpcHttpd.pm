@@ -3,6 +3,7 @@
 #
 #   my $h = TrpcHttpd->new;                        # a temporary ServerRoot, a free loopback port
 #   my $h = TrpcHttpd->new(mpm => 'prefork');      # event (the default), worker or prefork
+#   my $h = TrpcHttpd->new(mpm => TrpcHttpd::suite_mpm());   # the MPM of this run of the suite
 #   my $conf = $h->conf(extra => "...", loglevel => 'warn trpcauth:debug', no_module => 1, no_dbd => 1);
 #   my ($rc, $out) = $h->configtest(extra => "...");
 #   my $log = $h->with_server(sub { ... $h->url('/trpc/auth.me') ... }, extra => "...");   # the run's error log
@@ -24,6 +25,14 @@ sub slurp { my $f = shift; open my $fh, '<:raw', $f or return ''; local $/; retu
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp') or die;
     my $p = $s->sockport; close $s; return $p;
+}
+
+# The MPM of this run of the suite (t/run-apache-test runs it with event, then prefork): the one the suite's server
+# loaded, as Apache::Test found it; else the name of the configuration it inherited; event when neither says.
+sub suite_mpm {
+    my $mpm = eval { Apache::Test::config()->{server}{mpm} } || eval { Apache::Test::config()->{mpm} }
+              || ((Apache::Test::vars('httpd_conf') // '') =~ /prefork/ ? 'prefork' : 'event');
+    return $mpm =~ /^(event|prefork|worker)\z/ ? $mpm : 'event';
 }
 
 # Apache's modules directory, as apxs knows it.

@@ -14,7 +14,7 @@ use Exporter 'import';
 use Encode ();
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(mail_dir delivered_mails mail_link);
+our @EXPORT_OK = qw(mail_dir delivered_mails mail_link wait_for psql_at own_outbox);
 
 sub mail_dir {
     my $state = $ENV{TRPCAUTH_TEST_STATE} // '.devstack-test';
@@ -54,6 +54,41 @@ sub mail_link {
         return undef if time > $end;
         sleep 0.1;
     }
+}
+
+# Polls $cond every 0.1 s for at most $secs seconds; its last value (a mail, a row: what a test waits for).
+sub wait_for {
+    my ($secs, $cond) = @_;
+    my $end = time + $secs;
+    my $v;
+    while (1) {
+        $v = $cond->();
+        return $v if $v || time > $end;
+        sleep 0.1;
+    }
+}
+
+# psql on the test database (127.0.0.1:$pg, user trpcauth): the rows as 'a|b' lines, without the trailing newline;
+# dies when the statement fails.
+sub psql_at {
+    my ($pg, $sql) = @_;
+    local $ENV{PGOPTIONS} = '-c client_min_messages=warning';
+    open my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', $pg,
+        '-U', 'trpcauth', '-d', 'trpcauth', '-tA', '-F', '|', '-c', $sql or die "psql: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    die "psql failed: $sql\n" if $?;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
+# A schema of the test's own holding an empty mail_outbox like public's: a server whose DBDParams put it first in
+# search_path has an outbox no other server's delivery process on the test database takes rows from.
+sub own_outbox {
+    my ($pg, $schema) = @_;
+    psql_at($pg, "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema; "
+               . "CREATE TABLE $schema.mail_outbox (LIKE public.mail_outbox INCLUDING ALL)");
 }
 
 1;
