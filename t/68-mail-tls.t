@@ -4,7 +4,8 @@
 # a wrong password (the row stays pending and is retried, the password in no log), a certificate that no trusted CA
 # signed (no TrpcAuthMailCAFile), a relay that offers no STARTTLS to a client with a password (the password never
 # goes in the clear). A CA file only root can read works (Apache reads it at start, as the keys); a
-# TrpcAuthMailCAFile that names no readable PEM file fails configtest.
+# TrpcAuthMailCAFile that names no readable PEM file fails configtest. Virtual hosts on one database with other mail
+# settings are warned at start (their mail goes out with the first one's).
 #
 # The CA and the relay's certificate (for localhost and 127.0.0.1) are made with openssl at run time in the test's
 # temporary folder. Runs an httpd of its own (t/lib/TrpcHttpd.pm, the MPM of this run of the suite) per case, and
@@ -22,7 +23,7 @@ use TrpcT;
 use TrpcHttpd;
 use TrpcMail qw(wait_for);
 
-plan tests => 41;
+plan tests => 42;
 
 my $top = Apache::Test::vars('top_dir');
 my $mpm = TrpcHttpd::suite_mpm();     # the MPM of this run of the suite (event, then prefork)
@@ -361,9 +362,30 @@ ok($r && !$r->{sent} && !mails_to($other, $who) && !grep({ $_->[2] =~ /^(AUTH|MA
 like($r ? $r->{error} : '', qr/certificate|subject|name|match/i, '... last_error says why: ' . ($r ? $r->{error} : ''));
 sink_stop('other');
 
+# ---- 8. virtual hosts on one database with other mail settings ---------------------------------------------------
+
+# The outbox rows do not say which server queued them: every server on one database has its mail sent with the
+# first one's settings. A server with other settings is told so at start (TRPCAUTH1481); one with the same is not.
+my ($P_OTHER, $P_SAME) = (TrpcHttpd::free_port(), TrpcHttpd::free_port());
+my $VHOSTS = $GOOD . <<"CONF";
+Listen 127.0.0.1:$P_OTHER
+<VirtualHost 127.0.0.1:$P_OTHER>
+    TrpcAuthMailFrom "Another Sender <other\@mail68.test>"
+</VirtualHost>
+Listen 127.0.0.1:$P_SAME
+<VirtualHost 127.0.0.1:$P_SAME>
+    TrpcAuthMailFrom "Test Sender <noreply\@mail68.test>"
+</VirtualHost>
+CONF
+$log = with_server($VHOSTS, sub { wait_for(5, sub { IO::Socket::INET->new("127.0.0.1:$P_SAME") }) });
+my @warned = $log =~ /TRPCAUTH1481: server \S+:(\d+) \([^)]*\) uses the same database as \S+ \([^)]*\) but other TrpcAuthMail\* settings/g;
+is("@warned", $P_OTHER, 'a virtual host on the same database with another TrpcAuthMailFrom is warned at start '
+   . '(TRPCAUTH1481), one with the same settings is not') or diag $log;
+psql("DELETE FROM $SCHEMA.mail_outbox");
+
 sink_stop('secure');
 my $all = join '', @logs;
-ok(@logs == 6 && no_secret($all) && no_secret(join '', map { slurp($_) } glob "$dir/smtp-*.log"),
+ok(@logs == 7 && no_secret($all) && no_secret(join '', map { slurp($_) } glob "$dir/smtp-*.log"),
    'the relay\'s password is in no log of this test (' . scalar(@logs) . ' server runs, the relays\' logs)');
 ok($all !~ /Segmentation fault|AH00052|double free|corrupted/, 'no crash');
 

@@ -156,10 +156,8 @@ void *ta_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     mail_conf_merge(m, base, add);
     /* Mail: the relay and the sender each as one unit; templates kind by kind. */
     MERGE_PTR(mail_relay);
-    if (add->mail_ca_file) {
-        m->mail_ca_file = add->mail_ca_file;
-        m->mail_ca_pem = add->mail_ca_pem;
-    }
+    MERGE_PTR(mail_ca_file);         /* the file and its text as one unit */
+    MERGE_PTR(mail_ca_pem);
     if (add->mail_from) {
         m->mail_from = add->mail_from;
         m->mail_from_addr = add->mail_from_addr;

@@ -147,7 +147,38 @@ static void add_key(apr_pool_t *p, queue_t *q, const ta_server_conf_t *sc)
     APR_ARRAY_PUSH(q->keys, unsigned char *) = key;
 }
 
-/* One queue per database among the servers that use the module with a relay. */
+static int same_text(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* Whether server configuration sc would send its mail as queue q does. */
+static int same_mail_settings(apr_pool_t *p, const queue_t *q, const ta_server_conf_t *sc)
+{
+    const ta_mail_relay_t *relay = ta_conf_mail_relay(sc);
+    int k;
+
+    if (!same_text(q->relay->url, relay->url) || !same_text(q->relay->user, relay->user)
+        || !same_text(q->relay->password, relay->password) || !same_text(q->from, ta_conf_mail_from(sc))
+        || !same_text(q->ca_pem, ta_conf_mail_ca_pem(sc))
+        || q->retry_min != ta_conf_mail_retry_min(sc) || q->retry_max != ta_conf_mail_retry_max(sc)) {
+        return 0;
+    }
+    for (k = 0; k < TA_MAIL__COUNT; k++) {
+        const ta_mail_template_t *t = ta_conf_mail_template(p, sc, (ta_mail_kind_t)k);
+
+        if (!same_text(q->tpl[k]->subject, t->subject) || !same_text(q->tpl[k]->body, t->body)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One queue per database among the servers that use the module with a relay.
+ * The outbox rows do not say which server queued them, so every server on
+ * one database has its mail sent with the first one's settings: a server
+ * whose mail settings differ is told so at start rather than silently sent
+ * in another's name. */
 static queue_t *make_queues(apr_pool_t *p, server_rec *s)
 {
     queue_t *queues = NULL, *q;
@@ -182,6 +213,17 @@ static queue_t *make_queues(apr_pool_t *p, server_rec *s)
             q->keys = apr_array_make(p, 2, sizeof(unsigned char *));
             q->next = queues;
             queues = q;
+        }
+        else if (!same_mail_settings(p, q, sc)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp, TA_LOGNO(1481)
+                         "server %s:%u (%s:%u) uses the same database as %s:%u (%s:%u) but other "
+                         "TrpcAuthMail* settings: the outbox of that database is sent with the "
+                         "latter's relay, sender, templates and retry; give each its own database "
+                         "or the same settings",
+                         sp->server_hostname ? sp->server_hostname : "*", sp->port,
+                         sp->defn_name ? sp->defn_name : "?", sp->defn_line_number,
+                         q->s->server_hostname ? q->s->server_hostname : "*", q->s->port,
+                         q->s->defn_name ? q->s->defn_name : "?", q->s->defn_line_number);
         }
         /* Rows of every server on this database are sealed with its key. */
         add_key(p, q, sc);
