@@ -745,6 +745,50 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *na
     return NULL;
 }
 
+/* A file a directive names, read whole now (by root, at start) into
+ * cmd->pool, NUL-terminated: its path relative to ServerRoot, at most max
+ * bytes, a regular file. NULL, or a message that names the directive, the
+ * path and what (what the file should be: "a mail template"). */
+static const char *read_conf_file(cmd_parms *cmd, const char *file, apr_off_t max,
+                                  const char *what, const char **path_out, char **buf_out,
+                                  apr_size_t *len_out)
+{
+    const char *path = ap_server_root_relative(cmd->pool, file);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len;
+    apr_status_t rv;
+    char *buf, e[120];
+
+    if (path == NULL) {
+        return fail(cmd, "bad path '%s'", file);
+    }
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f) != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > max) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: %s is not %s (a regular file of at most %"
+                            APR_OFF_T_FMT " KB)", cmd->cmd->name, path, what, max / 1024);
+    }
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(cmd->pool, len + 1);
+    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
+    apr_file_close(f);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read %s: %s", cmd->cmd->name, path,
+                            apr_strerror(rv, e, sizeof(e)));
+    }
+    buf[len] = '\0';
+    *path_out = path;
+    *buf_out = buf;
+    *len_out = len;
+    return NULL;
+}
+
 /* ---- mail delivery (issue 14) ---- */
 
 /* TrpcAuthMailRelay smtp[s]://[user:password@]host[:port][/ehlo-name] */
@@ -770,42 +814,20 @@ static const char *set_mail_relay(cmd_parms *cmd, void *dummy, const char *url)
 
 static const char *set_mail_ca_file(cmd_parms *cmd, void *dummy, const char *file)
 {
-    const char *path = ap_server_root_relative(cmd->pool, file);
-    apr_file_t *f;
-    apr_finfo_t fi;
+    const char *path, *err;
+    char *pem;
     apr_size_t len;
-    apr_status_t rv;
-    char *buf, e[120];
 
-    if (path == NULL) {
-        return fail(cmd, "bad path '%s'", file);
+    if ((err = read_conf_file(cmd, file, MAIL_CA_FILE_MAX, "a file of CA certificates", &path,
+                              &pem, &len)) != NULL) {
+        return err;
     }
-    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
-        != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
-                            apr_strerror(rv, e, sizeof(e)));
-    }
-    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f)) != APR_SUCCESS
-        || fi.filetype != APR_REG || fi.size > MAIL_CA_FILE_MAX) {
-        apr_file_close(f);
-        return apr_psprintf(cmd->pool, "%s: %s is not a file of CA certificates (a regular file "
-                            "of at most 8 MB)", cmd->cmd->name, path);
-    }
-    len = (apr_size_t)fi.size;
-    buf = apr_palloc(cmd->pool, len + 1);
-    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
-    apr_file_close(f);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot read %s: %s", cmd->cmd->name, path,
-                            apr_strerror(rv, e, sizeof(e)));
-    }
-    buf[len] = '\0';
-    if (strstr(buf, "-----BEGIN CERTIFICATE-----") == NULL) {
+    if (strstr(pem, "-----BEGIN CERTIFICATE-----") == NULL) {
         return apr_psprintf(cmd->pool, "%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
                             cmd->cmd->name, path);
     }
     server_conf(cmd)->mail_ca_file = path;
-    server_conf(cmd)->mail_ca_pem = buf;
+    server_conf(cmd)->mail_ca_pem = pem;
     return NULL;
 }
 
@@ -823,41 +845,21 @@ static const char *set_mail_from(cmd_parms *cmd, void *dummy, const char *text)
 static const char *set_mail_template(cmd_parms *cmd, void *dummy, const char *kind,
                                      const char *file)
 {
-    const char *path = ap_server_root_relative(cmd->temp_pool, file), *err;
     int k = ta_mail_kind_from_name(kind);
+    const char *path, *err;
     ta_mail_template_t *t;
-    apr_file_t *f;
-    apr_finfo_t fi;
     apr_size_t len;
-    apr_status_t rv;
-    char *buf;
+    char *text;
 
     if (k < 0) {
         return fail(cmd, "unknown kind '%s' (verify-email or reset-password)", kind);
     }
-    if (path == NULL) {
-        return fail(cmd, "bad path '%s'", file);
-    }
-    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool))
-        != APR_SUCCESS) {
-        char e[120];
-        return apr_psprintf(cmd->pool, "%s: cannot open %s: %s", cmd->cmd->name, path,
-                            apr_strerror(rv, e, sizeof(e)));
-    }
-    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
-        || fi.size > TA_MAIL_TEMPLATE_MAX) {
-        apr_file_close(f);
-        return apr_psprintf(cmd->pool, "%s: %s is larger than 64 KB", cmd->cmd->name, path);
-    }
-    len = (apr_size_t)fi.size;
-    buf = apr_palloc(cmd->pool, len + 1);
-    rv = len ? apr_file_read_full(f, buf, len, &len) : APR_SUCCESS;
-    apr_file_close(f);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot read %s", cmd->cmd->name, path);
+    if ((err = read_conf_file(cmd, file, TA_MAIL_TEMPLATE_MAX, "a mail template", &path, &text,
+                              &len)) != NULL) {
+        return err;
     }
     t = apr_pcalloc(cmd->pool, sizeof(*t));
-    if ((err = ta_mail_template_parse(cmd->pool, buf, len, t)) != NULL) {
+    if ((err = ta_mail_template_parse(cmd->pool, text, len, t)) != NULL) {
         return apr_psprintf(cmd->pool, "%s %s: %s: %s", cmd->cmd->name, kind, path, err);
     }
     server_conf(cmd)->mail_template[k] = t;
