@@ -2,6 +2,7 @@
  * template.c - parsing and rendering of mail templates (mail/template.h).
  */
 #include "mail/template.h"
+#include "mail/message.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -195,14 +196,9 @@ const char *ta_mail_template_parse(apr_pool_t *p, const char *text, apr_size_t l
 
 const char *ta_mail_expires_text(apr_pool_t *p, apr_time_t t)
 {
-    static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%s, %02d %s %d %02d:%02d UTC", days[x.tm_wday], x.tm_mday,
-                        months[x.tm_mon], x.tm_year + 1900, x.tm_hour, x.tm_min);
+    /* The Date header's text without seconds and zone: "Sat, 05 Dec 2026 11:05"
+     * is its first 22 characters (fixed width for years 1000-9999). */
+    return apr_psprintf(p, "%.22s UTC", ta_mail_date(p, t));
 }
 
 /* tpl with its placeholders replaced (tpl was checked by the parser). */

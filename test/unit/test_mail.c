@@ -137,6 +137,9 @@ START_TEST(date_is_rfc5322_in_utc)
     ck_assert_str_eq(ta_mail_date(pool, apr_time_from_sec(1796538302)),
                      "Sun, 06 Dec 2026 06:25:02 +0000");
     ck_assert_str_eq(ta_mail_date(pool, 0), "Thu, 01 Jan 1970 00:00:00 +0000");
+    ck_assert_str_eq(ta_mail_expires_text(pool, apr_time_from_sec(1796538302)),
+                     "Sun, 06 Dec 2026 06:25 UTC");
+    ck_assert_str_eq(ta_mail_expires_text(pool, 0), "Thu, 01 Jan 1970 00:00 UTC");
 }
 END_TEST
 
