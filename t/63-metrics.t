@@ -185,7 +185,12 @@ ok(delta($m0, $m1, 'trpcauth_postgres_duration_seconds_sum') > 0, '... and their
 
 # ---- summed over the children ---------------------------------------------------------------------------------------
 
-my @lines = (log_lines())[$lines0 .. $lines0 + 16];
+# httpd writes a request's log line after answering it: wait a little for the last one
+my @lines;
+for (my $end = time + 5; time < $end; select undef, undef, undef, 0.1) {
+    @lines = (log_lines())[$lines0 .. $lines0 + 16];
+    last if defined $lines[-1];
+}
 my %pids = map { (split / /)[0] => 1 } grep { defined } @lines;
 is(scalar(grep { defined } @lines), 17, 'the 17 requests to /trpc-m are in metrics_log');
 my $mpm = TrpcHttpd::suite_mpm();
