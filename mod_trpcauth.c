@@ -5,7 +5,7 @@
  *   check_config  finds the servers that use the module and checks their
  *                 configuration (so `apachectl configtest` reports every error);
  *   post_config   registers the prepared statements with mod_dbd, makes the dummy
- *                 bcrypt hash;
+ *                 bcrypt hash, starts the mail delivery process (src/hooks/maild.c);
  *   child_init    creates the Redis connection pool, token cache and
  *                 session cache with its Redis listener, once per distinct
  *                 configuration, and keeps mod_dbd's connections ready
@@ -15,7 +15,8 @@
  *                 tRPC URLs map to no file (no file system walk)
  *   handler       the tRPC endpoint (SetHandler trpcauth)
  *   authn         AuthType trpcauth for any location (src/hooks/authn.c)
- *   metrics       counters shared by the children (post_config), served by
+ *   metrics       counters shared by the children and the mail delivery
+ *                 process (post_config, before the process is forked), served by
  *                 SetHandler trpcauth-metrics and in server-status
  *                 (src/hooks/metrics.c)
  */
@@ -42,12 +43,14 @@ static void ta_register_hooks(apr_pool_t *p)
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_check_config(ta_lifecycle_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The metrics' shared segment first: lifecycle's post_config forks the
+     * mail delivery process, which counts into it too. */
+    ap_hook_post_config(ta_metrics_post_config, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_config(ta_lifecycle_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(ta_lifecycle_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(ta_handler_translate, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(ta_handler_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(ta_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, ta_metrics_status, NULL, NULL, APR_HOOK_MIDDLE);
     ta_authn_register_hooks(p);

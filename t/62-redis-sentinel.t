@@ -30,7 +30,7 @@ my $mods = TrpcHttpd::modules_dir();
 my $sentinel_bin = -x '/usr/bin/redis-sentinel' ? '/usr/bin/redis-sentinel' : undef;
 
 plan skip_all => 'redis-sentinel not installed (scripts/install-deps)' unless $sentinel_bin;
-plan tests => 44;
+plan tests => 48;
 
 # The ports lie in Linux's ephemeral range, where any outgoing connection on this machine may hold one for a while:
 # a port that cannot be bound now is replaced by a free one the kernel picks.
@@ -81,13 +81,14 @@ sub wait_until {
 
 # ---- Redis master + replica + 3 Sentinels --------------------------------------------------------------------------
 
+# Stopped and waited for before File::Temp removes $dir: a Redis still shutting down writes its log there.
 my @pidfiles;
-END {
-    for my $f (@pidfiles) {
-        my $pid = slurp($f);
-        kill 'TERM', $pid if $pid =~ /^(\d+)/ && $1 > 1;
-    }
+sub stop_and_wait {
+    my @pids = grep { $_ > 1 } map { slurp($_) =~ /^(\d+)/ ? $1 : () } @_;
+    kill 'TERM', @pids;
+    wait_until(10, sub { !grep { kill 0, $_ } @pids });
 }
+END { stop_and_wait(@pidfiles) }
 
 sub start_redis {
     my ($port, @extra) = @_;
@@ -186,6 +187,9 @@ TrpcAuthBcryptCost 4
 <Location /trpc>
     SetHandler trpcauth
 </Location>
+<Location /trpcauth-metrics>
+    SetHandler trpcauth-metrics
+</Location>
 $vhosts
 CONF
 }
@@ -212,7 +216,7 @@ is(scalar(qx{'$httpd' -t -f '$dir/good.conf' 2>&1}) =~ /Syntax OK/ ? 'ok' : 'ref
 my $conf = "$dir/httpd.conf";
 spit($conf, httpd_conf($URL{main}));
 END {
-    system($httpd, '-f', $conf, '-k', 'stop') if -s "$dir/httpd.pid";
+    stop_and_wait("$dir/httpd.pid");
     diag("the server's error log:\n" . slurp("$dir/error_log")) unless Test::More->builder->is_passing;
 }
 system($httpd, '-f', $conf, '-k', 'start') == 0 or die "httpd did not start:\n" . slurp("$dir/error_log");
@@ -221,6 +225,8 @@ my $httpd_pid = slurp("$dir/httpd.pid") =~ /(\d+)/ ? $1 : 0;
 
 sub url { my ($vh, $path) = @_; "http://127.0.0.1:$PORT{$vh}/trpc/$path" }
 sub me_code { tget(bare_ua(), url('main', 'auth.me'), undef, Cookie => 'accessToken=' . shift)->code }
+# A counter of the node (every virtual host's children count into one page).
+sub counter { my ($m) = metrics("http://127.0.0.1:$PORT{main}/trpcauth-metrics"); return $m->{ 'trpcauth_' . shift } // -1 }
 sub session_key { my ($uid, $at) = @_; "$PREFIX\{u:$uid}:s:" . sid_of($at) }
 
 # A fresh user on vhost $vh: ($ua, $email, $password, $uid), registered and logged in.
@@ -251,6 +257,9 @@ ok(scalar(grep { /\buser=\Q$APP\E\b/ } rd($P_M, 'CLIENT', 'LIST')),
 my ($ua_w, undef, undef, $uid_w, $reg_w, $log_w) = user_on('watcher');
 ok($reg_w == 200 && $log_w == 200 && me_code(jar_cookie($ua_w, 'accessToken') // '') == 200,
    'a Sentinel ACL user (sentinel-user=, sentinel-password=): register, login, auth.me');
+my $asked = counter('sentinel_queries_total');
+ok($asked > 0 && counter('redis_master_switches_total') == 0,
+   "metrics: the children asked the Sentinels ($asked times), no master switch yet");
 
 # ---- no master: 503, never 500 --------------------------------------------------------------------------------------
 
@@ -261,6 +270,7 @@ $r = tpost(bare_ua(), url('ghost', 'auth.login'), { email => $email_a, password 
 is($r->code, 503, 'a master name no Sentinel knows: 503') or diag show($r);
 is(tget(bare_ua(), url('ghost', 'auth.me'), undef, Cookie => "accessToken=$at_a")->code, 503,
    '... and auth.me with a valid token: 503, not a wrong 401');
+cmp_ok(counter('sentinel_failures_total'), '>', 0, '... counted in trpcauth_sentinel_failures_total');
 
 # A Sentinel that names the replica as master "fake": ROLE says slave, the connection is never used.
 sn($P_S[0], 'SENTINEL', 'MONITOR', 'fake', '127.0.0.1', $P_R, 1);
@@ -336,6 +346,8 @@ is("@codes", join(' ', ('401') x 8), '... the next auth.me answers 401 in every 
 is(named_master(), $P_R, "the Sentinels name $P_R master");
 like(slurp("$dir/error_log"), qr/TRPCAUTH122: Redis redis-sentinel:\S+: the Sentinels name 127\.0\.0\.1:$P_R master \(was 127\.0\.0\.1:$P_M\)/,
      '... and the children logged the switch');
+my $switches = counter('redis_master_switches_total');
+cmp_ok($switches, '>=', 1, '... and counted it (trpcauth_redis_master_switches_total)');
 
 # Second switch: the old master rejoins as a replica of the new one; then the new master dies (SIGKILL).
 ok(wait_until(30, sub { (rd($P_M, 'ROLE'))[0] eq 'slave'
@@ -363,6 +375,7 @@ is("@codes", join(' ', ('401') x 8), '... the next auth.me answers 401 in every 
 my ($ua_d, undef, undef, undef, $reg_d, $log_d) = user_on('main');
 is("$reg_d $log_d", '200 200', 'register and login work on the new master');
 is(me_code(jar_cookie($ua_d, 'accessToken') // ''), 200, '... and auth.me');
+cmp_ok(counter('redis_master_switches_total'), '>', $switches, '... the second switch is counted too');
 
 # ---- no password in the log -----------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep);
 use TrpcT;
 use TrpcHttpd ();
 
-plan tests => 34;
+plan tests => 35;
 
 my $B = '/trpc-m';
 my $bare = bare_ua();
@@ -25,16 +25,7 @@ my $bare = bare_ua();
 # ---- reading the two outputs ----------------------------------------------------------------------------------------
 
 # The Prometheus page: { 'name{labels}' => value }, and the response.
-sub scrape {
-    my $r = req($bare, 'GET', '/trpcauth-metrics');
-    my %m;
-    for (split /\n/, $r->content) {
-        next if /^#/ || !length;
-        my ($k, $v) = /^(\S+) (\S+)$/ or next;
-        $m{$k} = $v;
-    }
-    return (\%m, $r);
-}
+sub scrape { metrics('/trpcauth-metrics') }
 # server-status?auto: { Key => value }.
 sub status {
     my $r = req($bare, 'GET', '/server-status?auto');
@@ -216,5 +207,16 @@ is_deeply({ map { $_ => $s1->{$_} - $s0->{$_} } qw(TrpcAuthLoginsFailed TrpcAuth
 is_deeply([ map { ($s1->{$_} // 0) - ($s0->{$_} // 0) } qw(TrpcAuthCalls_auth.login_UNAUTHORIZED TrpcAuthRedisRequests
                                                             TrpcAuthPostgresQueries) ],
           [ 6, $redis, $pg ], '... the same calls by code, Redis round trips and PostgreSQL statements');
+# the Sentinel and mail counters (t/62 and t/67 count them; this server has no Sentinel) are on both pages
+{
+    my ($m) = scrape();
+    my %pairs = (trpcauth_sentinel_queries_total => 'TrpcAuthSentinelQueries',
+                 trpcauth_sentinel_failures_total => 'TrpcAuthSentinelFailures',
+                 trpcauth_redis_master_switches_total => 'TrpcAuthRedisMasterSwitches',
+                 trpcauth_mail_sent_total => 'TrpcAuthMailSent', trpcauth_mail_failures_total => 'TrpcAuthMailFailures',
+                 trpcauth_mail_given_up_total => 'TrpcAuthMailGivenUp');
+    my @missing = grep { ($m->{$_} // '') !~ /^\d+\z/ || ($st->{ $pairs{$_} } // '') !~ /^\d+\z/ } sort keys %pairs;
+    is("@missing", '', 'the Sentinel and mail counters are on the Prometheus page and in server-status');
+}
 my $html = req($bare, 'GET', '/server-status')->content;
 like($html, qr{<h2>mod_trpcauth</h2>.*<td>tRPC calls</td><td>\d+</td>}s, 'the HTML page has the section too');

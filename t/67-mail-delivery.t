@@ -24,7 +24,7 @@ use TrpcT;
 use TrpcHttpd ();
 use TrpcMail qw(wait_for);
 
-plan tests => 51;
+plan tests => 53;
 
 my $httpd = Apache::Test::vars('httpd');
 my $top = Apache::Test::vars('top_dir');
@@ -151,6 +151,9 @@ TrpcAuthRefreshKey HS256 file:$dir/r.key
 <Location /trpc>
     SetHandler trpcauth
 </Location>
+<Location /trpcauth-metrics>
+    SetHandler trpcauth-metrics
+</Location>
 $mail
 CONF
     return $conf;
@@ -189,6 +192,15 @@ sub daemon_pid {
         return $pid if $ppid == $parent && $comm eq 'trpcauth-maild';
     }
     return;
+}
+# A mail counter of the metrics page, once it has reached at least $min (the delivery process counts a mail just after
+# the relay took it): its value, or the last one read.
+sub mail_counter {
+    my ($name, $min) = @_;
+    my $v = -1;
+    wait_for(10, sub { my ($m) = metrics("http://127.0.0.1:$PORT/trpcauth-metrics");
+                       $v = $m->{"trpcauth_mail_${name}_total"} // -1; $v >= $min });
+    return $v;
 }
 sub uid_of { my $s = slurp("/proc/$_[0]/status"); return $s =~ /^Uid:\s+(\d+)\s+(\d+)/m ? [$1, $2] : [] }
 
@@ -273,6 +285,8 @@ my $to3 = uniq_email('mail67x');
 my $xid = enqueue(kind => 'verify-email', to => $to3, link => 'http://app.test/x#token=expired', ttl => '-1 second');
 my $xr = wait_for(10, sub { my $r = row($xid); $r->{error} eq 'expired' ? $r : undef });
 ok($xr && !$xr->{sent} && $xr->{sealed_null} && !mails_to($to3), 'an expired row is not sent: last_error expired, link dropped');
+is(join(' ', map { mail_counter(@$_) } [sent => 2], [given_up => 1], [failures => 0]), '2 1 0',
+   'metrics (the delivery process counts into the node\'s page): 2 mails sent, 1 given up, no failure');
 
 # ---- the relay down, then back --------------------------------------------------------------------------------
 
@@ -296,6 +310,8 @@ ok($m && $m->{body} =~ /\Q$link4\E/, sprintf('relay back: the mail is delivered,
 diag(sprintf('%s: delivery delay after the relay outage: %.2f s', $mpm, $delay));
 $r = row($id);
 ok($r->{sent} && $r->{attempts} >= 3, "the row is marked sent after $r->{attempts} attempts");
+is(join(' ', mail_counter(sent => 3), mail_counter(failures => $r->{attempts} - 1)), '3 ' . ($r->{attempts} - 1),
+   'metrics: trpcauth_mail_failures_total counts the ' . ($r->{attempts} - 1) . ' failed attempts, then 3 sent');
 my $log = slurp("$dir/error_log");
 like($log, qr/TRPCAUTH1455: mail relay smtp:\/\/127\.0\.0\.1:$SMTP: .*tries again/, 'the outage is logged (TRPCAUTH1455)');
 like($log, qr/TRPCAUTH1454: mail relay smtp:\/\/127\.0\.0\.1:$SMTP accepts mail again/, '... and the recovery (TRPCAUTH1454)');

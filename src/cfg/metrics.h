@@ -13,6 +13,8 @@
  *
  * Every function here does nothing when there is no segment (the module is
  * used by no server, or this is not a forked child of a parent that made it).
+ * The mail delivery process is such a child too: post_config makes the
+ * segment before it forks that process (mod_trpcauth.c orders the hooks).
  * What the numbers mean and how they are served: docs/metrics.md, and
  * src/hooks/metrics.c (the Prometheus handler and the server-status section).
  */
@@ -36,6 +38,12 @@ typedef enum {
     TA_M_TOKEN_CACHE_MISSES,      /* ... verified in full (cache on) */
     TA_M_SESSION_CACHE_HITS,      /* session checks answered by TrpcAuthSessionCache */
     TA_M_SESSION_CACHE_MISSES,    /* ... that asked Redis (cache on) */
+    TA_M_SENTINEL_QUERIES,        /* times a child asked the Sentinels for the master */
+    TA_M_SENTINEL_FAILURES,       /* ... and no Sentinel named it */
+    TA_M_REDIS_MASTER_SWITCHES,   /* a child learnt that the Sentinels name a new master */
+    TA_M_MAIL_SENT,               /* mails the relay accepted (the delivery process) */
+    TA_M_MAIL_FAILED,             /* delivery attempts that failed: the mail is tried again */
+    TA_M_MAIL_GIVEN_UP,           /* mails never to be sent: unsendable, or their link expired */
     TA_M__COUNT
 } ta_metric_t;
 

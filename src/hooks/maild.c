@@ -31,6 +31,7 @@
 #include "hooks/lifecycle.h"
 #include "cfg/config.h"
 #include "cfg/log.h"
+#include "cfg/metrics.h"
 #include "jose/seal.h"
 #include "mail/message.h"
 #include "mail/template.h"
@@ -384,6 +385,7 @@ static void give_up(queue_t *q, const ta_outbox_row_t *row, const char *why)
                  "mail outbox row %" APR_INT64_T_FMT " (%s) cannot be sent: %s; given up",
                  row->id, row->kind, why);
     ta_outbox_failed(q->outbox, row->id, -1, why);
+    ta_metrics_add(TA_M_MAIL_GIVEN_UP, 1);
 }
 
 /* The text of an error for last_error: one line, bounded, and without the
@@ -435,6 +437,7 @@ static int deliver(queue_t *q, apr_pool_t *p, const ta_outbox_row_t *row)
     m.message_id = ta_mail_message_id(p, row->id, row->created, q->domain);
 
     if ((err = smtp_send(q, p, row->recipient, ta_mail_compose(p, &m))) == NULL) {
+        ta_metrics_add(TA_M_MAIL_SENT, 1);
         if (ta_outbox_sent(q->outbox, row->id) == 0) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, q->s, TA_LOGNO(1453)
                          "mail outbox row %" APR_INT64_T_FMT " (%s) sent through %s",
@@ -448,6 +451,7 @@ static int deliver(queue_t *q, apr_pool_t *p, const ta_outbox_row_t *row)
         return 0;
     }
     err = error_text(p, err, link);
+    ta_metrics_add(TA_M_MAIL_FAILED, 1);
     {
         apr_interval_time_t wait = backoff(q, row->attempts + 1);
 
@@ -503,6 +507,7 @@ static void run_queue(queue_t *q, apr_pool_t *p)
     int n, rc = 0, expired;
 
     if ((expired = ta_outbox_expire(q->outbox)) > 0) {
+        ta_metrics_add(TA_M_MAIL_GIVEN_UP, (apr_uint64_t)expired);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, q->s, TA_LOGNO(1458)
                      "mail outbox: %d mail(s) not sent before their link expired", expired);
     }

@@ -125,6 +125,23 @@ static const struct {
     { TA_M_SESSIONS_REVOKED, "trpcauth_sessions_revoked_total",
       "Sessions deleted: logout, logoutAll, revokeSession, changePassword, reuse detection.",
       "TrpcAuthSessionsRevoked" },
+    { TA_M_SENTINEL_QUERIES, "trpcauth_sentinel_queries_total",
+      "Times a child asked the Redis Sentinels which server is master.",
+      "TrpcAuthSentinelQueries" },
+    { TA_M_SENTINEL_FAILURES, "trpcauth_sentinel_failures_total",
+      "Of those, the times no Sentinel named the master (requests needing Redis answer 503).",
+      "TrpcAuthSentinelFailures" },
+    { TA_M_REDIS_MASTER_SWITCHES, "trpcauth_redis_master_switches_total",
+      "Times a child found the Sentinels naming a new Redis master (one failover: once per child).",
+      "TrpcAuthRedisMasterSwitches" },
+    { TA_M_MAIL_SENT, "trpcauth_mail_sent_total",
+      "Mails the relay accepted (verification and password reset).", "TrpcAuthMailSent" },
+    { TA_M_MAIL_FAILED, "trpcauth_mail_failures_total",
+      "Delivery attempts that failed (relay down or refusing): the mail is tried again.",
+      "TrpcAuthMailFailures" },
+    { TA_M_MAIL_GIVEN_UP, "trpcauth_mail_given_up_total",
+      "Mails given up on: they cannot be sent, or their link expired before they could.",
+      "TrpcAuthMailGivenUp" },
 };
 
 static const struct {

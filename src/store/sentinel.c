@@ -10,6 +10,7 @@
  */
 #include "store/sentinel.h"
 #include "cfg/log.h"
+#include "cfg/metrics.h"
 
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
@@ -207,7 +208,9 @@ static void learn(ta_sentinel_t *st, int rc, const char *host, int port, const c
 
     st->asked = apr_time_now();
     st->answered = rc == 0;
+    ta_metrics_add(TA_M_SENTINEL_QUERIES, 1);
     if (rc != 0) {
+        ta_metrics_add(TA_M_SENTINEL_FAILURES, 1);
         if (!st->reported && !quiet) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, st->s, TA_LOGNO(121)
                          "Redis %s: no Sentinel named the master (%s); requests that need "
@@ -226,6 +229,7 @@ static void learn(ta_sentinel_t *st, int rc, const char *host, int port, const c
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, st->s, TA_LOGNO(122)
                          "Redis %s: the Sentinels name %s:%d master (was %s:%d); connections "
                          "follow it", u->redacted, host, port, st->host, st->port);
+            ta_metrics_add(TA_M_REDIS_MASTER_SWITCHES, 1);
             if (st->on_switch) {
                 st->on_switch(st->on_switch_data);
             }

@@ -26,7 +26,7 @@ our @EXPORT = qw(
     set_cookie cookie_attrs jar_cookie
     jwt_decode jwt_sign b64url b64url_dec key_bytes
     redis redis_session_keys error_log
-    moddir
+    moddir metrics
     true false
 );
 
@@ -123,6 +123,20 @@ sub tpost {
     return req($ua, 'POST', $path,
                headers => [($has_ct ? () : ('Content-Type' => 'application/json')), @headers],
                body    => defined $raw ? $raw : '');
+}
+
+# The module's Prometheus page (SetHandler trpcauth-metrics) at $where (a path of the suite's server, or a URL):
+# ({ 'name{labels}' => value }, the response).
+sub metrics {
+    my $where = shift // '/trpcauth-metrics';
+    my $r = req(bare_ua(), 'GET', $where);
+    my %m;
+    for (split /\n/, $r->content) {
+        next if /^#/ || !length;
+        my ($k, $v) = /^(\S+) (\S+)$/ or next;
+        $m{$k} = $v;
+    }
+    return (\%m, $r);
 }
 
 # One-line-ish description of a response, for diagnostics.
