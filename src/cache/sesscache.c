@@ -6,6 +6,7 @@
 #include "cache/slots.h"
 
 #include <string.h>
+#include <sys/ioctl.h>
 
 typedef struct {
     apr_size_t len;                   /* 0: empty */
@@ -20,6 +21,8 @@ struct ta_sesscache {
     apr_int64_t max_age_ms;
     apr_uint32_t epoch;               /* bumped by every flush: O(1), no page of the table touched */
     int live;
+    int watch_fd;                     /* the listener's socket, -1: none */
+    int reading;                      /* the listener is reading and applying invalidations */
 };
 
 ta_sesscache_t *ta_sesscache_create(apr_pool_t *p, int entries, apr_int64_t max_age_ms)
@@ -31,12 +34,25 @@ ta_sesscache_t *ta_sesscache_create(apr_pool_t *p, int entries, apr_int64_t max_
     }
     c = apr_pcalloc(p, sizeof(*c));
     c->max_age_ms = max_age_ms;
+    c->watch_fd = -1;
     return ta_slots_init(&c->t, p, entries, sizeof(slot_t)) == 0 ? c : NULL;
 }
 
 static slot_t *slot_of(ta_sesscache_t *c, const char *key, apr_size_t len)
 {
     return ta_slots_at(&c->t, key, len);
+}
+
+/* Nothing stands between the table and Redis's last word (lock held): the
+ * listener is not reading, and its socket holds no unread invalidation. */
+static int settled(const ta_sesscache_t *c)
+{
+    int unread = 0;
+
+    if (c->reading) {
+        return 0;
+    }
+    return c->watch_fd < 0 || (ioctl(c->watch_fd, FIONREAD, &unread) == 0 && unread == 0);
 }
 
 /* Every entry stored before goes stale, and every stamp taken before. */
@@ -58,7 +74,7 @@ int ta_sesscache_get(ta_sesscache_t *c, const char *key, apr_int64_t now_ms, apr
     ta_slots_lock(&c->t);
     hit = c->live && s->len == len && s->generation == c->epoch && memcmp(s->key, key, len) == 0
           && now_ms - s->stored_ms < c->max_age_ms && now_ms >= s->stored_ms
-          && now_ms - s->seen_ms < fresh_ms;
+          && now_ms - s->seen_ms < fresh_ms && settled(c);
     ta_slots_unlock(&c->t);
     return hit;
 }
@@ -132,6 +148,27 @@ void ta_sesscache_set_live(ta_sesscache_t *c, int live)
     ta_slots_lock(&c->t);
     clear_all(c);
     c->live = live;
+    ta_slots_unlock(&c->t);
+}
+
+void ta_sesscache_watch(ta_sesscache_t *c, int fd)
+{
+    if (c == NULL) {
+        return;
+    }
+    ta_slots_lock(&c->t);
+    c->watch_fd = fd;
+    c->reading = 0;
+    ta_slots_unlock(&c->t);
+}
+
+void ta_sesscache_reading(ta_sesscache_t *c, int reading)
+{
+    if (c == NULL) {
+        return;
+    }
+    ta_slots_lock(&c->t);
+    c->reading = reading;
     ta_slots_unlock(&c->t);
 }
 

@@ -18,6 +18,17 @@
  * stored only if no invalidation touched that slot (or emptied the cache) in
  * between. An invalidation that arrives after the store removes the entry.
  *
+ * The race between an invalidation and the next request is closed too: an
+ * invalidation that has reached this host must count even if the listener
+ * thread has not been scheduled yet (a loaded machine may keep it waiting
+ * for milliseconds while a worker answers from the cache). So the cache
+ * answers only while the listener's socket holds no unread byte and the
+ * listener is not in the middle of reading and applying what it read; both
+ * are checked under the table's lock, which the listener takes to say it
+ * starts and has finished reading. A revocation that Redis had sent before a
+ * request began is thus never answered from the cache, whatever the threads'
+ * scheduling; the cost is one ioctl(FIONREAD) per hit.
+ *
  * This unit is the table only (APR, no httpd, no Redis): the session code and
  * the listener drive it. All functions accept a NULL cache (off).
  */
@@ -56,6 +67,14 @@ void ta_sesscache_flush(ta_sesscache_t *c);
 
 /* The listener is subscribed (1) or has lost its connection (0: also flushes). */
 void ta_sesscache_set_live(ta_sesscache_t *c, int live);
+
+/* The listener's socket (-1: none): while it holds unread bytes, they may be
+ * invalidations, and the cache answers nothing. */
+void ta_sesscache_watch(ta_sesscache_t *c, int fd);
+
+/* The listener starts (1) reading its socket and applying what it read, or
+ * has finished (0); in between the cache answers nothing. */
+void ta_sesscache_reading(ta_sesscache_t *c, int reading);
 int ta_sesscache_live(ta_sesscache_t *c);
 
 #endif

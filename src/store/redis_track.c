@@ -227,7 +227,7 @@ static int handle(listener_t *l, redisReply *m)
 /* Reads what the socket holds and handles every complete reply. 1 when a
  * PING was answered, 0 when only other traffic came, -1 when the connection
  * failed or sent nonsense. */
-static int drain(listener_t *l, redisContext *c)
+static int drain_replies(listener_t *l, redisContext *c)
 {
     void *reply;
     int rc, pong = 0;
@@ -250,6 +250,19 @@ static int drain(listener_t *l, redisContext *c)
         }
         pong |= rc;
     }
+}
+
+/* drain_replies, with the cache told that invalidations are being read and
+ * applied: from the moment they leave the socket until they are in the
+ * table, the cache answers nothing (cache/sesscache.h). */
+static int drain(listener_t *l, redisContext *c)
+{
+    int rc;
+
+    ta_sesscache_reading(l->cache, 1);
+    rc = drain_replies(l, c);
+    ta_sesscache_reading(l->cache, 0);
+    return rc;
 }
 
 /* Serves one subscribed connection until it fails or the child stops. Any
@@ -333,9 +346,11 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
                 l->reported_down = 0;
                 l->reported_refused = 0;
             }
+            ta_sesscache_watch(l->cache, c->fd);
             ta_sesscache_set_live(l->cache, 1);
             serve(l, c);
             ta_sesscache_set_live(l->cache, 0);
+            ta_sesscache_watch(l->cache, -1);
             if (!ta_atomic_get(l->stopping) && !l->reported_down && !l->switched) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TA_LOGNO(114)
                              "TrpcAuthSessionCache lost its Redis connection (%s); "

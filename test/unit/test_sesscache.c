@@ -1,13 +1,16 @@
 /*
  * test_sesscache.c - the session cache's table: nothing is answered while the
  * listener is not subscribed, an invalidation that lands between a reader's
- * stamp and its store wins, entries age out, and a flush or a lost listener
- * empties everything.
+ * stamp and its store wins, entries age out, a flush or a lost listener
+ * empties everything, and nothing is answered while an invalidation waits
+ * unread on the listener's socket or is being applied.
  */
 #include "unit.h"
 #include "cache/sesscache.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define FRESH 60000          /* the last-seen interval of the session check */
 
@@ -131,6 +134,39 @@ START_TEST(flush_empties_everything)
 }
 END_TEST
 
+/* The listener thread may not have run yet when the next request comes: bytes
+ * waiting on its socket, or a read in progress, keep the cache from answering. */
+START_TEST(unread_invalidations_stop_answers)
+{
+    ta_sesscache_t *c = live_cache(16, 30000);
+    int sv[2];
+    char b;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ta_sesscache_put(c, k1, 1000, 1000, ta_sesscache_stamp(c, k1));
+    ta_sesscache_watch(c, sv[0]);
+    ck_assert_int_eq(ta_sesscache_get(c, k1, 1001, FRESH), 1);
+    /* Redis sent something the listener has not read */
+    ck_assert_int_eq(write(sv[1], "x", 1), 1);
+    ck_assert_int_eq(ta_sesscache_get(c, k1, 1002, FRESH), 0);
+    /* the listener reads it and applies it: still no answer until it is done */
+    ta_sesscache_reading(c, 1);
+    ck_assert_int_eq(read(sv[0], &b, 1), 1);
+    ck_assert_int_eq(ta_sesscache_get(c, k1, 1003, FRESH), 0);
+    ta_sesscache_reading(c, 0);
+    /* it was not about k1 (a PONG, say): k1 is answered again */
+    ck_assert_int_eq(ta_sesscache_get(c, k1, 1004, FRESH), 1);
+    /* no socket watched: answered as before */
+    ta_sesscache_watch(c, -1);
+    ck_assert_int_eq(write(sv[1], "y", 1), 1);
+    ck_assert_int_eq(ta_sesscache_get(c, k1, 1005, FRESH), 1);
+    close(sv[0]);
+    close(sv[1]);
+    ta_sesscache_watch(NULL, 0);
+    ta_sesscache_reading(NULL, 1);
+}
+END_TEST
+
 START_TEST(long_keys_are_not_stored)
 {
     ta_sesscache_t *c = live_cache(16, 30000);
@@ -153,5 +189,6 @@ UNIT_SUITE(sesscache)
     tcase_add_test(tc, invalidation_drops_the_entry);
     tcase_add_test(tc, invalidation_between_stamp_and_store_wins);
     tcase_add_test(tc, flush_empties_everything);
+    tcase_add_test(tc, unread_invalidations_stop_answers);
     tcase_add_test(tc, long_keys_are_not_stored);
 }
