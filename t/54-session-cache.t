@@ -52,8 +52,8 @@ cmp_ok($asked, '<', $N / 2, "... of which at most a few asked Redis ($asked HGET
 
 # ---- revocations take effect at once ---------------------------------------------------------------------------------
 redis('DEL', session_key($uid, $at));
-# no pause: Redis has sent the invalidation before it answered DEL, and the cache answers nothing while one
-# waits unread (cache/sesscache.h), however late the listener thread runs
+# no pause: Redis writes the invalidation in the same pass of its event loop as its answer to DEL, and the cache
+# answers nothing while one waits unread (cache/sesscache.h), however late the listener thread runs
 is(codes_of($at), '401', 'the session key deleted in Redis (as another server would): refused on every call');
 
 ($ua, $uid, $at) = warm_login('sc2');
