@@ -30,7 +30,7 @@ my $mods = TrpcHttpd::modules_dir();
 my $sentinel_bin = -x '/usr/bin/redis-sentinel' ? '/usr/bin/redis-sentinel' : undef;
 
 plan skip_all => 'redis-sentinel not installed (scripts/install-deps)' unless $sentinel_bin;
-plan tests => 48;
+plan tests => 51;
 
 # The ports lie in Linux's ephemeral range, where any outgoing connection on this machine may hold one for a while:
 # a port that cannot be bound now is replaced by a free one the kernel picks.
@@ -376,6 +376,20 @@ my ($ua_d, undef, undef, undef, $reg_d, $log_d) = user_on('main');
 is("$reg_d $log_d", '200 200', 'register and login work on the new master');
 is(me_code(jar_cookie($ua_d, 'accessToken') // ''), 200, '... and auth.me');
 cmp_ok(counter('redis_master_switches_total'), '>', $switches, '... the second switch is counted too');
+
+# ---- every Sentinel gone: the master named last stays in use ---------------------------------------------------------
+
+my $failed = counter('sentinel_failures_total');
+stop_and_wait(map { "$dir/sentinel-$_.pid" } @P_S);
+sleep 0.6;      # past TA_SENTINEL_RECHECK_MS: every child that serves asks again, and finds no Sentinel
+my ($ua_e, undef, undef, undef, $reg_e, $log_e) = user_on('main');
+@codes = map { me_code(jar_cookie($ua_e, 'accessToken') // '') } 1 .. 6;
+is("$reg_e $log_e @codes", '200 200 ' . join(' ', ('200') x 6),
+   'no Sentinel answers: register, login and auth.me go on with the master named last (every child)');
+cmp_ok(counter('sentinel_failures_total'), '>', $failed, '... the failed questions are counted');
+like(slurp("$dir/error_log"), qr/TRPCAUTH121: Redis redis-sentinel:\S+: no Sentinel named the master \(.*\); connections stay with 127\.0\.0\.1:$P_M, the master they named last/,
+     '... and logged, naming the master kept')
+    or diag grep { /TRPCAUTH12[1-4]:/ && !/ghost|fake/ } split /^/, slurp("$dir/error_log");
 
 # ---- no password in the log -----------------------------------------------------------------------------------------
 

@@ -129,7 +129,7 @@ static const struct {
       "Times a child asked the Redis Sentinels which server is master.",
       "TrpcAuthSentinelQueries" },
     { TA_M_SENTINEL_FAILURES, "trpcauth_sentinel_failures_total",
-      "Of those, the times no Sentinel named the master (requests needing Redis answer 503).",
+      "Of those, the times no Sentinel named the master (the last one named is kept; with none, 503).",
       "TrpcAuthSentinelFailures" },
     { TA_M_REDIS_MASTER_SWITCHES, "trpcauth_redis_master_switches_total",
       "Times a child found the Sentinels naming a new Redis master (one failover: once per child).",

@@ -212,9 +212,20 @@ static void learn(ta_sentinel_t *st, int rc, const char *host, int port, const c
     if (rc != 0) {
         ta_metrics_add(TA_M_SENTINEL_FAILURES, 1);
         if (!st->reported && !quiet) {
+            /* A master named before and not proved wrong is kept (resolve):
+             * Sentinels out of reach do not stop a healthy master. */
+            char then[TA_SENTINEL_HOST_MAX + 96];
+
+            if (st->port != 0 && !st->stale) {
+                apr_snprintf(then, sizeof(then), "connections stay with %s:%d, the master they "
+                             "named last, until one answers", st->host, st->port);
+            }
+            else {
+                apr_cpystrn(then, "requests that need Redis answer 503 until one does",
+                            sizeof(then));
+            }
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, st->s, TA_LOGNO(121)
-                         "Redis %s: no Sentinel named the master (%s); requests that need "
-                         "Redis answer 503 until one does", u->redacted, why);
+                         "Redis %s: no Sentinel named the master (%s); %s", u->redacted, why, then);
             st->reported = 1;
         }
         return;
@@ -348,7 +359,7 @@ int ta_sentinel_current(ta_sentinel_t *st, const redisContext *c)
     if (st == NULL || c->connection_type != REDIS_CONN_TCP || c->tcp.host == NULL) {
         return 1;
     }
-    if (resolve(st, 1, 0, host, &port) != 0) {
+    if (resolve(st, 0, 0, host, &port) != 0) {
         return 0;
     }
     return port == c->tcp.port && strcmp(host, c->tcp.host) == 0;

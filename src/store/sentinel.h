@@ -68,7 +68,9 @@ void ta_sentinel_suspect(ta_sentinel_t *st, const char *host, int port);
 
 /* 1 while c (a TCP connection) is to the master the Sentinels name; the
  * Sentinels are asked first when TA_SENTINEL_RECHECK_MS have passed, unless
- * another thread is asking (then the last answer counts: never waits). */
+ * another thread is asking (then the last answer counts: never waits). No
+ * Sentinel answering is logged once per outage (TRPCAUTH121), as for
+ * ta_sentinel_master. */
 int ta_sentinel_current(ta_sentinel_t *st, const redisContext *c);
 
 /* fn(data) runs, under the state's lock, whenever the master's address
