@@ -67,6 +67,7 @@ void ta_sesscache_flush(ta_sesscache_t *c);
 
 /* The listener is subscribed (1) or has lost its connection (0: also flushes). */
 void ta_sesscache_set_live(ta_sesscache_t *c, int live);
+int ta_sesscache_live(ta_sesscache_t *c);
 
 /* The listener's socket (-1: none): while it holds unread bytes, they may be
  * invalidations, and the cache answers nothing. */
@@ -75,6 +76,5 @@ void ta_sesscache_watch(ta_sesscache_t *c, int fd);
 /* The listener starts (1) reading its socket and applying what it read, or
  * has finished (0); in between the cache answers nothing. */
 void ta_sesscache_reading(ta_sesscache_t *c, int reading);
-int ta_sesscache_live(ta_sesscache_t *c);
 
 #endif
