@@ -81,12 +81,7 @@ is(get('/authn/401/')->code, 401, '... anonymous -> 401');
 
 # %u and the environment in the access log (CustomLog authn_log "%u|%{TRPCAUTH_USER_ID}e|%{TRPCAUTH_SESSION_ID}e|%>s|%U")
 {
-    my $log = '';
-    for (1 .. 20) {
-        if (open my $fh, '<', Apache::Test::vars('t_logs') . '/authn_log') { local $/; $log = <$fh> }
-        last if $log =~ /^\Q$uid|$uid|$sid|200|\E/m;
-        select undef, undef, undef, 0.1;
-    }
+    my $log = log_until('authn_log', sub { $_[0] =~ /^\Q$uid|$uid|$sid|200|\E/m });
     like($log, qr{^\Q$uid|$uid|$sid|200|/authn/401/\E}m, '%u and TRPCAUTH_* in the access log');
 }
 

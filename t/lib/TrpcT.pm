@@ -15,6 +15,7 @@ use LWP::UserAgent ();
 use HTTP::Request ();
 use HTTP::Cookies ();
 use JSON::PP ();
+use Time::HiRes ();
 use URI::Escape qw(uri_escape_utf8);
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Digest::SHA qw(hmac_sha256 sha256_hex);
@@ -25,7 +26,7 @@ our @EXPORT = qw(
     err_is okeys oget ISO_RE
     set_cookie cookie_attrs jar_cookie
     jwt_decode jwt_sign b64url b64url_dec key_bytes
-    redis redis_session_keys error_log
+    redis redis_session_keys error_log log_until
     moddir metrics
     true false
 );
@@ -419,6 +420,20 @@ sub error_log {
     open my $fh, '<', $f or return '';
     local $/;
     return scalar <$fh>;
+}
+
+# The text of the server's log file $name (in t/logs) once $done->(text) is true, or as it is after 5 s. httpd writes
+# a request's access-log line after it has answered, so a test reads its own last requests' lines with this.
+sub log_until {
+    my ($name, $done) = @_;
+    my $f = Apache::Test::vars('t_logs') . "/$name";
+    my $text = '';
+    for (my $end = Time::HiRes::time() + 5; ; Time::HiRes::sleep(0.1)) {
+        $text = '';
+        if (open my $fh, '<', $f) { local $/; $text = <$fh> // '' }
+        last if $done->($text) || Time::HiRes::time() >= $end;
+    }
+    return $text;
 }
 
 1;
